@@ -1,0 +1,8 @@
+"""Every touch of scikit-learn's private API, in one place."""
+
+from __future__ import annotations
+
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions  # noqa: F401
+from sklearn.utils.validation import validate_data  # noqa: F401
+
+__all__ = ["HasMethods", "Interval", "StrOptions", "validate_data"]

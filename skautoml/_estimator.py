@@ -1,0 +1,439 @@
+"""AutoFineTuneClassifier: validate -> search -> refit. Orchestration only."""
+
+from __future__ import annotations
+
+import logging
+import time
+import warnings
+from collections import Counter
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
+from sklearn.metrics import get_scorer
+from sklearn.model_selection import StratifiedKFold, check_cv
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_is_fitted
+
+from ._compat import Interval, StrOptions
+from ._progress import Progress
+from ._results import candidate_params, cv_results, leaderboard_frame
+from .data import categorical_columns, check_X, check_y
+from .evaluation import EvalData, Job, TrialRunner, best_trial, fit_candidate, run_search
+from .exceptions import AllTrialsFailedError, SearchWarning, TrialFailedWarning
+from .nets import resolve_device
+from .space import PRESETS, BuildContext, SearchSpace, make_space
+from .strategies import STRATEGIES, make_strategy
+
+__all__ = ["AutoFineTuneClassifier"]
+
+logger = logging.getLogger("skautoml")
+
+#: seconds kept free for starting the refit process and returning its result
+_REFIT_OVERHEAD = 2.0
+
+
+class AutoFineTuneClassifier(ClassifierMixin, BaseEstimator):
+    """Search pipelines and fine-tuned networks; refit the best one.
+
+    ``fit`` searches over whole scikit-learn pipelines (imputation, scaling,
+    feature transformation, and a final classifier that is a classical model
+    or a skorch-trained network) with cross-validation, then refits the best
+    candidate on all the data as :attr:`best_pipeline_`.
+
+    Parameters
+    ----------
+    search : {"bayes", "random", "genetic"}, default="bayes"
+        The strategy. ``"bayes"`` is scikit-optimize's ``gp_minimize`` driven
+        through ``Optimizer`` ask/tell (batches of ``n_jobs`` trials);
+        ``"random"`` samples the space; ``"genetic"`` evolves pipeline trees
+        with DEAP (when installed in this version).
+    max_trials : int, default=None
+        Stop after this many evaluated candidates. ``None`` means no limit
+        (``time_budget`` then bounds the search).
+    time_budget : float, default=60
+        Seconds for the whole ``fit``, refit included. A trial that would
+        overrun it is stopped. ``None`` means no limit (``max_trials`` must
+        then be set).
+    cv : int or cross-validation splitter, default=3
+        An int gives shuffled ``StratifiedKFold`` seeded by ``random_state``.
+    scoring : str or callable, default=None
+        A scikit-learn scorer name or ``scorer(estimator, X, y)``; ``None`` is
+        accuracy. Higher is better.
+    search_space : None, str, dict or SearchSpace, default=None
+        ``None`` is the ``"default"`` preset for the data; presets are
+        ``"default"``, ``"classical"``, ``"fast"`` and ``"nets"``. A dict maps
+        roles (``"scaler"``, ``"transformer"``, ``"classifier"``, ...) to
+        component names and overrides those slots.
+    n_jobs : int, default=None
+        Trials run at once, each in its own process. ``None`` means 1;
+        ``-1`` means one per core.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the splits, the strategy and every component. With an int and
+        ``n_jobs=1`` the same trials and predictions come out again.
+    verbose : int, default=0
+        ``1`` shows a progress bar with the best score so far; details go to
+        the ``"skautoml"`` logger at any level.
+    population_size : int, default=20
+        Genetic search: individuals per generation.
+    generations : int, default=None
+        Genetic search: stop after this many generations (``None``: the
+        budget decides).
+    mutation_rate : float, default=0.9
+        Genetic search: probability that an offspring comes from mutation.
+    crossover_rate : float, default=0.1
+        Genetic search: probability that an offspring comes from crossover.
+    device : str, default="auto"
+        Torch device for networks; ``"auto"`` uses a GPU when present.
+
+    Attributes
+    ----------
+    best_pipeline_ : sklearn.pipeline.Pipeline
+        The best candidate, refit on all the data.
+    best_params_ : dict
+        Its steps and hyperparameters.
+    best_score_ : float
+        Its mean cross-validated score.
+    cv_results_ : dict of arrays
+        One entry per trial, in scikit-learn's ``cv_results_`` shape, with a
+        ``status`` and ``error`` per trial.
+    n_trials_ : int
+        Number of candidates evaluated.
+    classes_ : ndarray
+        The class labels.
+    n_features_in_ : int
+        Number of features seen during ``fit``.
+    feature_names_in_ : ndarray of str
+        Column names, when ``X`` was a DataFrame with string column names.
+    search_report_ : dict
+        Why the search stopped, and the time spent outside model fitting.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from skautoml import AutoFineTuneClassifier
+    >>> X, y = load_iris(return_X_y=True)
+    >>> clf = AutoFineTuneClassifier(search="random", max_trials=3, cv=2,
+    ...                              search_space="fast", random_state=0)
+    >>> clf.fit(X, y).score(X, y) > 0.9
+    True
+    """
+
+    _parameter_constraints: dict = {
+        "search": [StrOptions({"bayes", "random", "genetic"})],
+        "max_trials": [Interval(Integral, 1, None, closed="left"), None],
+        "time_budget": [Interval(Real, 0, None, closed="neither"), None],
+        "cv": ["cv_object"],
+        "scoring": [StrOptions(set()), str, callable, None],
+        "search_space": [str, dict, SearchSpace, None],
+        "n_jobs": [Integral, None],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+        "population_size": [Interval(Integral, 2, None, closed="left")],
+        "generations": [Interval(Integral, 1, None, closed="left"), None],
+        "mutation_rate": [Interval(Real, 0, 1, closed="both")],
+        "crossover_rate": [Interval(Real, 0, 1, closed="both")],
+        "device": [str],
+    }
+
+    def __init__(
+        self,
+        *,
+        search="bayes",
+        max_trials=None,
+        time_budget=60,
+        cv=3,
+        scoring=None,
+        search_space=None,
+        n_jobs=None,
+        random_state=None,
+        verbose=0,
+        population_size=20,
+        generations=None,
+        mutation_rate=0.9,
+        crossover_rate=0.1,
+        device="auto",
+    ):
+        self.search = search
+        self.max_trials = max_trials
+        self.time_budget = time_budget
+        self.cv = cv
+        self.scoring = scoring
+        self.search_space = search_space
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+        self.verbose = verbose
+        self.population_size = population_size
+        self.generations = generations
+        self.mutation_rate = mutation_rate
+        self.crossover_rate = crossover_rate
+        self.device = device
+
+    # -- fit ---------------------------------------------------------------------
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y):
+        """Search for the best pipeline and refit it on all of ``X, y``.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Training data; DataFrame columns of any type are handled.
+        y : array-like of shape (n_samples,)
+            Class labels of any type.
+
+        Returns
+        -------
+        self : AutoFineTuneClassifier
+            The fitted estimator.
+        """
+        started = time.monotonic()
+        deadline = None if self.time_budget is None else started + float(self.time_budget)
+        self._check_settings()
+        X = check_X(self, X, reset=True)
+        y = check_y(y, X.shape[0])
+        self.classes_ = np.unique(y)
+        rng = check_random_state(self.random_state)
+        seed = int(rng.randint(np.iinfo(np.int32).max))
+        ctx = BuildContext(
+            n_samples=X.shape[0],
+            n_features=X.shape[1],
+            n_classes=len(self.classes_),
+            categorical_columns=categorical_columns(X),
+            has_missing=_has_missing(X),
+            seed=seed,
+            device=resolve_device(self.device),
+        )
+        space = make_space(self.search_space, ctx)
+        splits = self._splits(X, y, seed)
+        scorer = get_scorer(self.scoring if self.scoring is not None else "accuracy")
+        data = EvalData(X, y, splits, scorer, ctx)
+        strategy = make_strategy(
+            self.search,
+            space,
+            seed,
+            population_size=self.population_size,
+            generations=self.generations,
+            mutation_rate=self.mutation_rate,
+            crossover_rate=self.crossover_rate,
+        )
+        n_workers = _n_workers(self.n_jobs)
+        train_fraction = np.mean([len(tr) for tr, _ in splits]) / X.shape[0]
+
+        def reserve(trials):
+            best = best_trial(trials)
+            fit_time = best.fit_time if best is not None else 0.0
+            return _REFIT_OVERHEAD + 1.5 * fit_time / max(train_fraction, 1e-3)
+
+        with (
+            Progress(self.verbose, self.max_trials, self.time_budget) as progress,
+            TrialRunner(data, n_workers=n_workers) as runner,
+        ):
+            result = run_search(
+                strategy,
+                runner,
+                max_trials=self.max_trials,
+                deadline=deadline,
+                batch_size=n_workers,
+                reserve=reserve,
+                on_trial=progress.update,
+            )
+            trials = result.trials
+            self._warn_failures(trials)
+            best = best_trial(trials)
+            if best is None:
+                raise AllTrialsFailedError(_all_failed_message(trials))
+            t0 = time.perf_counter()
+            self.best_pipeline_ = self._refit(runner, best, trials, data, deadline)
+            self.refit_time_ = time.perf_counter() - t0
+
+        self.trials_ = trials
+        self.n_trials_ = len(trials)
+        self.best_candidate_ = best
+        self.best_index_ = best.number
+        self.best_score_ = best.mean_score
+        self.best_params_ = candidate_params(best.candidate)
+        self.cv_results_ = cv_results(trials, len(splits))
+        self.search_report_ = {
+            "stop_reason": result.stop_reason,
+            "strategy_seconds": result.strategy_seconds,
+            "repeated_proposals": result.repeats,
+            "worker_start_seconds": result.overhead.get("start", 0.0),
+            "result_transfer_seconds": result.overhead.get("transfer", 0.0),
+            "refit_seconds": self.refit_time_,
+            "total_seconds": time.monotonic() - started,
+        }
+        return self
+
+    def _check_settings(self):
+        if self.max_trials is None and self.time_budget is None:
+            raise ValueError(
+                "max_trials and time_budget are both None, so nothing would stop the "
+                "search; set at least one of them (e.g. time_budget=60)"
+            )
+        if self.search not in STRATEGIES:
+            raise ValueError(
+                f"search={self.search!r} is not available in this version; "
+                f"choose one of {sorted(STRATEGIES)}"
+            )
+        if isinstance(self.search_space, str) and self.search_space not in PRESETS:
+            raise ValueError(
+                f"search_space={self.search_space!r} is not a preset; choose one of "
+                f"{sorted(PRESETS)}, a dict of role -> component names, or a SearchSpace"
+            )
+
+    def _splits(self, X, y, seed):
+        if isinstance(self.cv, Integral):
+            counts = Counter(y.tolist())
+            smallest = min(counts.values())
+            if smallest < 2:
+                rare = [c for c, n in counts.items() if n < 2]
+                raise ValueError(
+                    f"class(es) {rare} have a single example; cross-validation needs at "
+                    "least 2 examples of every class. Add examples or drop those rows."
+                )
+            n_splits = int(self.cv)
+            if smallest < n_splits:
+                warnings.warn(
+                    f"the smallest class has {smallest} examples, fewer than cv={n_splits}; "
+                    f"using {smallest} folds",
+                    SearchWarning,
+                    stacklevel=4,
+                )
+                n_splits = smallest
+            cv = StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=seed)
+        else:
+            cv = check_cv(self.cv, y, classifier=True)
+        return [(np.asarray(tr), np.asarray(te)) for tr, te in cv.split(X, y)]
+
+    def _refit(self, runner, best, trials, data, deadline):
+        refit = runner.run([Job(best.candidate, "refit")], deadline=deadline)[0]
+        if refit["status"] == "ok":
+            return refit["pipeline"]
+        ok = sorted((t for t in trials if t.ok), key=lambda t: t.fit_time)
+        fallback = ok[0]
+        warnings.warn(
+            f"the refit of the best candidate ({best.candidate.describe()}) did not finish "
+            f"({refit['status']}: {refit.get('error')}); refitting the fastest successful "
+            f"candidate ({fallback.candidate.describe()}) instead",
+            SearchWarning,
+            stacklevel=4,
+        )
+        return fit_candidate(fallback.candidate, data)
+
+    @staticmethod
+    def _warn_failures(trials):
+        failed = Counter(t.status for t in trials if not t.ok)
+        if failed and any(t.ok for t in trials):
+            summary = ", ".join(f"{n} {status}" for status, n in sorted(failed.items()))
+            warnings.warn(
+                f"{sum(failed.values())} of {len(trials)} trials did not succeed ({summary}); "
+                "see cv_results_['status'] and ['error'] or leaderboard()",
+                TrialFailedWarning,
+                stacklevel=4,
+            )
+
+    # -- predict -----------------------------------------------------------------
+    def predict_proba(self, X):
+        """Class probabilities from :attr:`best_pipeline_`, columns in ``classes_`` order.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Probabilities.
+        """
+        check_is_fitted(self, "best_pipeline_")
+        X = check_X(self, X, reset=False)
+        return self.best_pipeline_.predict_proba(X)
+
+    def predict(self, X):
+        """Predict class labels (the most probable class of :meth:`predict_proba`).
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,)
+            Predicted labels, of the same type as the training labels.
+        """
+        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+    def leaderboard(self):
+        """One row per trial, best first, as a pandas DataFrame.
+
+        Returns
+        -------
+        board : pandas.DataFrame
+            Rank, pipeline, scores, fit time, status and error of every trial.
+        """
+        check_is_fitted(self, "cv_results_")
+        return leaderboard_frame(self.cv_results_)
+
+    def export(self, path=None):
+        """Write :attr:`best_pipeline_` as a standalone Python script.
+
+        Parameters
+        ----------
+        path : str or path-like, default=None
+            Where to write the script; ``None`` returns the source instead.
+
+        Returns
+        -------
+        source : str
+            The script's source.
+        """
+        check_is_fitted(self, "best_pipeline_")
+        from . import __version__
+        from .export import export_pipeline
+
+        source = export_pipeline(
+            self.best_pipeline_,
+            cv_score=self.best_score_,
+            scoring=self.scoring if isinstance(self.scoring, str) else "accuracy",
+            skautoml_version=__version__,
+        )
+        if path is not None:
+            with open(path, "w", encoding="utf-8") as fh:
+                fh.write(source)
+        return source
+
+    def __sklearn_is_fitted__(self):
+        return hasattr(self, "best_pipeline_")
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        return tags
+
+
+def _has_missing(X) -> bool:
+    if hasattr(X, "isna"):
+        return bool(X.isna().to_numpy().any())
+    return bool(np.isnan(X).any())
+
+
+def _n_workers(n_jobs) -> int:
+    import os
+
+    cores = os.cpu_count() or 1
+    if n_jobs is None:
+        return 1
+    if n_jobs < 0:
+        return max(1, cores + 1 + n_jobs)
+    return max(1, int(n_jobs))
+
+
+def _all_failed_message(trials) -> str:
+    lines = [f"all {len(trials)} trials failed; the first errors were:"]
+    for t in trials[:5]:
+        lines.append(f"  trial {t.number} ({t.candidate.describe()}): {t.status}: {t.error}")
+    if not trials:
+        lines = ["no trial could run within the budget; raise time_budget or max_trials"]
+    return "\n".join(lines)

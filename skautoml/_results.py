@@ -1,0 +1,86 @@
+"""Trial records -> cv_results_ dict, best_params_ and the leaderboard."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+from scipy.stats import rankdata
+
+from .space import Candidate
+
+__all__ = ["candidate_params", "cv_results", "leaderboard_frame"]
+
+
+def candidate_params(candidate: Candidate) -> dict:
+    """Flat parameters of a candidate: ``{"steps": (...), "<step>__<param>": value}``."""
+    params: dict = {"steps": tuple(s.name for s in candidate.steps if s.name != "passthrough")}
+    for step in candidate.steps:
+        for key, value in step.params:
+            params[f"{step.name}__{key}"] = (
+                value.describe()
+                if isinstance(value, Candidate)
+                else (
+                    tuple(v.describe() if isinstance(v, Candidate) else v for v in value)
+                    if isinstance(value, tuple)
+                    else value
+                )
+            )
+    return params
+
+
+def cv_results(trials, n_splits: int) -> dict:
+    """scikit-learn's ``cv_results_`` shape, plus per-trial status and error."""
+    means = np.array([t.mean_score for t in trials], dtype=float)
+    results: dict = {
+        "params": [candidate_params(t.candidate) for t in trials],
+        "pipeline": np.array([t.candidate.describe() for t in trials], dtype=object),
+        "mean_test_score": means,
+        "std_test_score": np.array([t.std_score for t in trials], dtype=float),
+        "rank_test_score": _rank(means),
+        "mean_fit_time": np.array([t.fit_time for t in trials], dtype=float),
+        "mean_score_time": np.array([t.score_time for t in trials], dtype=float),
+        "duration": np.array([t.duration for t in trials], dtype=float),
+        "status": np.array([t.status for t in trials], dtype=object),
+        "error": np.array([t.error for t in trials], dtype=object),
+        "complexity": np.array([t.candidate.complexity() for t in trials], dtype=int),
+    }
+    for i in range(n_splits):
+        results[f"split{i}_test_score"] = np.array(
+            [t.test_scores[i] if len(t.test_scores) > i else math.nan for t in trials], dtype=float
+        )
+    meta_keys = sorted({k for t in trials for k, _ in t.meta})
+    for key in meta_keys:
+        results[key] = np.array([dict(t.meta).get(key) for t in trials], dtype=object)
+    return results
+
+
+def _rank(means: np.ndarray) -> np.ndarray:
+    """Rank 1 is best; failed trials (NaN) share the last rank."""
+    if means.size == 0:
+        return np.array([], dtype=np.int32)
+    filled = np.where(np.isnan(means), -np.inf, means)
+    ranks = rankdata(-filled, method="min").astype(np.int32)
+    return ranks
+
+
+def leaderboard_frame(results: dict) -> pd.DataFrame:
+    """The leaderboard: one row per trial, best first."""
+    columns = [
+        "rank_test_score",
+        "pipeline",
+        "mean_test_score",
+        "std_test_score",
+        "mean_fit_time",
+        "status",
+        "error",
+    ]
+    extra = [k for k in ("generation", "operator", "parents", "fidelity") if k in results]
+    frame = pd.DataFrame({c: results[c] for c in columns + extra})
+    frame.insert(0, "trial", np.arange(len(frame)))
+    frame = frame.rename(
+        columns={"rank_test_score": "rank", "mean_test_score": "score", "std_test_score": "std"}
+    )
+    frame["params"] = results["params"]
+    return frame.sort_values(["rank", "trial"], kind="stable").reset_index(drop=True)

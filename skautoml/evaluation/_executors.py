@@ -1,0 +1,283 @@
+"""Run trials in worker processes that can be stopped.
+
+Each trial runs in its own process, started from a ``forkserver`` that has
+already imported torch and scikit-learn, so a start costs milliseconds. A
+trial that overruns its deadline is killed, not waited for; a worker that
+dies (killed, segfault, out of memory) costs its own trial only.
+
+The training data is written once per ``fit`` to a temporary folder and
+memory-mapped by the workers; the folder is removed when the runner closes.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing as mp
+import os
+import shutil
+import signal
+import tempfile
+import time
+from dataclasses import dataclass
+from multiprocessing.connection import wait
+
+import cloudpickle
+import joblib
+
+from ..space import Candidate
+from ._cv import EvalData, error_text, evaluate_candidate, fit_candidate, status_of
+
+__all__ = ["Job", "TrialRunner"]
+
+logger = logging.getLogger("skautoml")
+
+_PRELOAD = ["skautoml.evaluation._executors", "skautoml.space", "torch", "sklearn.ensemble"]
+
+
+@dataclass(frozen=True)
+class Job:
+    """One unit of work: ``kind`` is ``"evaluate"`` or ``"refit"``."""
+
+    candidate: Candidate
+    kind: str = "evaluate"
+
+
+def _limit_threads(threads: int) -> None:
+    import torch
+    from threadpoolctl import threadpool_limits
+
+    torch.set_num_threads(max(1, threads))
+    threadpool_limits(max(1, threads))
+
+
+def _limit_memory(megabytes: float | None) -> None:
+    if not megabytes:
+        return
+    import resource
+
+    import psutil
+
+    base = psutil.Process().memory_info().vms
+    limit = int(base + megabytes * 1024 * 1024)
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+
+def _run_job(job: Job, data: EvalData) -> dict:
+    if job.kind == "refit":
+        t0 = time.perf_counter()
+        pipe = fit_candidate(job.candidate, data)
+        return {"status": "ok", "pipeline": pipe, "fit_time": time.perf_counter() - t0}
+    return evaluate_candidate(job.candidate, data)
+
+
+def _child_main(conn, data_dir: str, job_bytes: bytes, threads: int, memory_limit) -> None:
+    """Entry point of a worker process."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    try:
+        _limit_threads(threads)
+        data = _load_data(data_dir)
+        job = cloudpickle.loads(job_bytes)
+        _limit_memory(memory_limit)
+        result = _run_job(job, data)
+    except BaseException as exc:  # report everything, including MemoryError
+        result = {"status": status_of(exc), "error": error_text(exc)}
+    try:
+        conn.send_bytes(cloudpickle.dumps(result))
+    except BaseException as exc:  # e.g. an unpicklable fitted pipeline
+        conn.send_bytes(cloudpickle.dumps({"status": "error", "error": error_text(exc)}))
+    finally:
+        conn.close()
+
+
+def _save_data(data: EvalData, folder: str) -> None:
+    joblib.dump({"X": data.X, "y": data.y}, os.path.join(folder, "arrays.joblib"))
+    with open(os.path.join(folder, "rest.pkl"), "wb") as fh:
+        cloudpickle.dump({"splits": data.splits, "scorer": data.scorer, "ctx": data.ctx}, fh)
+
+
+def _load_data(folder: str) -> EvalData:
+    arrays = joblib.load(os.path.join(folder, "arrays.joblib"), mmap_mode="r")
+    with open(os.path.join(folder, "rest.pkl"), "rb") as fh:
+        rest = cloudpickle.load(fh)
+    return EvalData(arrays["X"], arrays["y"], rest["splits"], rest["scorer"], rest["ctx"])
+
+
+def _describe_exit(code: int | None) -> str:
+    if code is None:
+        return "still running"
+    if code < 0:
+        try:
+            return f"killed by signal {signal.Signals(-code).name}"
+        except ValueError:
+            return f"killed by signal {-code}"
+    return f"exited with code {code}"
+
+
+class TrialRunner:
+    """Run jobs in killable worker processes, ``n_workers`` at a time.
+
+    Parameters
+    ----------
+    data : EvalData
+        Training data, splits and scorer, shared by every job.
+    n_workers : int
+        Processes run at once.
+    memory_limit : float or None
+        Megabytes a worker may allocate beyond its start-up size.
+    trial_timeout : float or None
+        Seconds one job may take, on top of the deadline given to :meth:`run`.
+    isolate : bool
+        Run jobs in processes; when ``False`` (or when the current process
+        may not start children), jobs run in this process and cannot be
+        stopped at their deadline.
+    """
+
+    def __init__(self, data, n_workers=1, memory_limit=None, trial_timeout=None, isolate=True):
+        self.data = data
+        self.n_workers = max(1, int(n_workers))
+        self.memory_limit = memory_limit
+        self.trial_timeout = trial_timeout
+        self.isolate = isolate and not mp.current_process().daemon
+        self.threads = max(1, (os.cpu_count() or 1) // self.n_workers)
+        self._dir = None
+        self._live: list = []
+        self.overhead = {"start": 0.0, "transfer": 0.0}
+
+    # -- lifecycle -------------------------------------------------------------
+    def __enter__(self):
+        if self.isolate:
+            self._dir = tempfile.mkdtemp(prefix="skautoml-")
+            _save_data(self.data, self._dir)
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
+
+    def close(self) -> None:
+        """Kill any live worker and remove the temporary folder."""
+        for proc, conn in self._live:
+            if proc.is_alive():
+                proc.kill()
+            proc.join(timeout=5)
+            conn.close()
+        self._live = []
+        if self._dir is not None:
+            shutil.rmtree(self._dir, ignore_errors=True)
+            self._dir = None
+
+    @property
+    def temp_dir(self) -> str | None:
+        return self._dir
+
+    # -- running ---------------------------------------------------------------
+    def run(self, jobs: list[Job], deadline: float | None = None) -> list[dict]:
+        """Run ``jobs`` and return their result dicts, in order.
+
+        A job still running at ``deadline`` (``time.monotonic()`` seconds) or
+        after ``trial_timeout`` is killed and reported with status ``timeout``.
+        Every result carries ``duration`` (wall seconds).
+        """
+        if not self.isolate:
+            return [self._run_inline(job) for job in jobs]
+        return self._run_isolated(jobs, deadline)
+
+    def _run_inline(self, job: Job) -> dict:
+        t0 = time.perf_counter()
+        try:
+            result = _run_job(job, self.data)
+        except Exception as exc:
+            result = {"status": status_of(exc), "error": error_text(exc)}
+        result["duration"] = time.perf_counter() - t0
+        return result
+
+    def _start(self, job: Job):
+        ctx = mp.get_context("forkserver")
+        ctx.set_forkserver_preload(_PRELOAD)
+        t0 = time.perf_counter()
+        parent, child = ctx.Pipe(duplex=False)
+        proc = ctx.Process(
+            target=_child_main,
+            args=(child, self._dir, cloudpickle.dumps(job), self.threads, self.memory_limit),
+            daemon=True,
+        )
+        proc.start()
+        child.close()
+        self.overhead["start"] += time.perf_counter() - t0
+        return proc, parent
+
+    def _run_isolated(self, jobs: list[Job], deadline: float | None) -> list[dict]:
+        results: list[dict | None] = [None] * len(jobs)
+        pending = list(enumerate(jobs))
+        running: dict = {}  # conn -> (index, proc, started, stop_at)
+        try:
+            while pending or running:
+                while pending and len(running) < self.n_workers:
+                    index, job = pending.pop(0)
+                    now = time.monotonic()
+                    stop_at = _earliest(
+                        deadline, now + self.trial_timeout if self.trial_timeout else None
+                    )
+                    if stop_at is not None and stop_at <= now:
+                        results[index] = _timeout_result(0.0, "no time left in the budget")
+                        continue
+                    proc, conn = self._start(job)
+                    self._live.append((proc, conn))
+                    running[conn] = (index, proc, now, stop_at)
+                if not running:
+                    break
+                stops = [s for (_, _, _, s) in running.values() if s is not None]
+                timeout = max(0.0, min(stops) - time.monotonic()) if stops else None
+                ready = wait(list(running), timeout=timeout)
+                for conn in ready:
+                    index, proc, started, _ = running.pop(conn)
+                    results[index] = self._collect(proc, conn, started)
+                now = time.monotonic()
+                for conn in [c for c, v in running.items() if v[3] is not None and v[3] <= now]:
+                    index, proc, started, _ = running.pop(conn)
+                    proc.kill()
+                    proc.join(timeout=5)
+                    conn.close()
+                    self._forget(proc)
+                    results[index] = _timeout_result(
+                        now - started, f"stopped after {now - started:.1f} s (time limit)"
+                    )
+        finally:
+            for conn, (_, proc, _, _) in running.items():  # interrupted: leave nothing
+                proc.kill()
+                proc.join(timeout=5)
+                conn.close()
+                self._forget(proc)
+        return results  # type: ignore[return-value]
+
+    def _collect(self, proc, conn, started: float) -> dict:
+        t0 = time.perf_counter()
+        try:
+            result = cloudpickle.loads(conn.recv_bytes())
+        except (EOFError, OSError):
+            proc.join(timeout=5)
+            result = {
+                "status": "error",
+                "error": f"worker process died ({_describe_exit(proc.exitcode)})",
+            }
+        self.overhead["transfer"] += time.perf_counter() - t0
+        proc.join(timeout=5)
+        if proc.is_alive():
+            proc.kill()
+            proc.join()
+        conn.close()
+        self._forget(proc)
+        result["duration"] = time.monotonic() - started
+        return result
+
+    def _forget(self, proc) -> None:
+        self._live = [(p, c) for p, c in self._live if p is not proc]
+
+
+def _earliest(*times):
+    known = [t for t in times if t is not None]
+    return min(known) if known else None
+
+
+def _timeout_result(duration: float, why: str) -> dict:
+    return {"status": "timeout", "error": why, "duration": duration}

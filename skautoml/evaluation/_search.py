@@ -1,0 +1,128 @@
+"""The search loop: ask -> evaluate on the runner -> record -> tell."""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from ..space import Candidate
+from ._executors import Job, TrialRunner
+from ._trial import Trial
+
+__all__ = ["SearchResult", "run_search"]
+
+logger = logging.getLogger("skautoml")
+
+#: stop after this many consecutive batches that held only repeats
+_MAX_REPEAT_BATCHES = 25
+
+
+@dataclass
+class SearchResult:
+    """What the loop produced and why it stopped."""
+
+    trials: list[Trial]
+    stop_reason: str
+    strategy_seconds: float = 0.0
+    repeats: int = 0
+    overhead: dict = field(default_factory=dict)
+
+
+def run_search(
+    strategy,
+    runner: TrialRunner,
+    *,
+    max_trials: int | None,
+    deadline: float | None,
+    batch_size: int,
+    reserve: Callable[[list[Trial]], float] = lambda trials: 0.0,
+    on_trial: Callable[[Trial], None] | None = None,
+) -> SearchResult:
+    """Run the search until ``max_trials`` trials, the deadline, or exhaustion.
+
+    A candidate already evaluated is never evaluated again: the strategy is
+    told the cached record instead. ``reserve(trials)`` is the time to keep
+    free before ``deadline`` (the refit); trials are stopped at
+    ``deadline - reserve``.
+    """
+    trials: list[Trial] = []
+    cache: dict[Candidate, Trial] = {}
+    strategy_seconds = 0.0
+    repeats = 0
+    repeat_batches = 0
+    stop_reason = "exhausted"
+    while True:
+        if max_trials is not None and len(trials) >= max_trials:
+            stop_reason = "max_trials"
+            break
+        search_deadline = None
+        if deadline is not None:
+            search_deadline = deadline - reserve(trials)
+            if time.monotonic() >= search_deadline:
+                stop_reason = "time_budget"
+                break
+        n = batch_size if max_trials is None else min(batch_size, max_trials - len(trials))
+        t0 = time.perf_counter()
+        proposals = strategy.ask(n)
+        strategy_seconds += time.perf_counter() - t0
+        if not proposals:
+            stop_reason = "exhausted"
+            break
+        fresh, seen = [], []
+        for proposal in proposals:
+            if proposal.candidate in cache or any(p.candidate == proposal.candidate for p in fresh):
+                seen.append(cache.get(proposal.candidate))
+            else:
+                fresh.append(proposal)
+        repeats += len(seen)
+        if not fresh:
+            repeat_batches += 1
+            t0 = time.perf_counter()
+            strategy.tell([t for t in seen if t is not None])
+            strategy_seconds += time.perf_counter() - t0
+            if repeat_batches >= _MAX_REPEAT_BATCHES:
+                stop_reason = "exhausted"
+                break
+            continue
+        repeat_batches = 0
+        results = runner.run([Job(p.candidate) for p in fresh], deadline=search_deadline)
+        batch = []
+        for proposal, result in zip(fresh, results):
+            trial = Trial(
+                number=len(trials),
+                candidate=proposal.candidate,
+                status=result["status"],
+                test_scores=tuple(result.get("test_scores", ())),
+                fit_time=float(result.get("fit_time", 0.0)),
+                score_time=float(result.get("score_time", 0.0)),
+                duration=float(result.get("duration", 0.0)),
+                error=result.get("error"),
+                meta=tuple(sorted(dict(proposal.meta).items())),
+            )
+            cache[trial.candidate] = trial
+            trials.append(trial)
+            batch.append(trial)
+            logger.info(
+                "trial %d %s: %s score=%.4f",
+                trial.number,
+                trial.status,
+                trial.candidate.describe(),
+                trial.mean_score,
+            )
+            if on_trial is not None:
+                on_trial(trial)
+        t0 = time.perf_counter()
+        strategy.tell(batch + [t for t in seen if t is not None])
+        strategy_seconds += time.perf_counter() - t0
+    return SearchResult(trials, stop_reason, strategy_seconds, repeats, dict(runner.overhead))
+
+
+def best_trial(trials: list[Trial]) -> Trial | None:
+    """The successful trial with the highest mean score (earliest wins ties)."""
+    ok = [t for t in trials if t.ok and math.isfinite(t.mean_score)]
+    if not ok:
+        return None
+    return max(ok, key=lambda t: (t.mean_score, -t.number))

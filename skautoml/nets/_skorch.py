@@ -1,0 +1,134 @@
+"""The skorch side: a NeuralNetClassifier that fits inside scikit-learn pipelines."""
+
+from __future__ import annotations
+
+import inspect
+import math
+
+import numpy as np
+import torch
+from sklearn.preprocessing import LabelEncoder
+from skorch import NeuralNetClassifier
+from skorch.callbacks import Callback, EpochScoring
+
+from ..exceptions import DivergedError
+
+__all__ = ["NetClassifier", "StopOnNaN", "resolve_device"]
+
+
+def resolve_device(device: str = "auto") -> str:
+    """Map ``"auto"`` to ``"cuda"`` when a GPU is present, else ``"cpu"``."""
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    return device
+
+
+class StopOnNaN(Callback):
+    """Stop training with :class:`~skautoml.exceptions.DivergedError` on a NaN loss."""
+
+    def on_epoch_end(self, net, **kwargs):
+        loss = net.history[-1].get("train_loss", 0.0)
+        if not math.isfinite(loss):
+            raise DivergedError(
+                f"training loss became {loss} at epoch {len(net.history)}; "
+                "lower the learning rate or scale the inputs"
+            )
+
+
+def encoded_accuracy(net, X, y):
+    """Validation accuracy on the encoded labels skorch sees during training."""
+    y = np.asarray(y)
+    return float(np.mean(net.predict_proba(X).argmax(axis=1) == y))
+
+
+class NetClassifier(NeuralNetClassifier):
+    """A skorch ``NeuralNetClassifier`` that behaves like a scikit-learn classifier.
+
+    Compared with skorch's class it
+
+    * casts ``X`` to ``float32`` (scikit-learn transformers return ``float64``);
+    * accepts labels of any type and predicts them back (``classes_``);
+    * passes ``n_features`` and ``n_classes`` to the module when its
+      constructor takes them and they are not set explicitly;
+    * seeds torch from ``random_state`` inside a forked RNG, leaving the
+      global torch generator untouched.
+
+    Parameters
+    ----------
+    module : torch.nn.Module class or instance
+        The network.
+    random_state : int or None, default=None
+        Seed for weight initialisation and shuffling.
+    **kwargs
+        Everything :class:`skorch.NeuralNetClassifier` takes.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skautoml.nets import NetClassifier, TabularMLP
+    >>> X = np.random.default_rng(0).normal(size=(60, 4))
+    >>> y = np.array(["a", "b"] * 30)
+    >>> net = NetClassifier(TabularMLP, max_epochs=2, train_split=None, verbose=0,
+    ...                     random_state=0)
+    >>> net.fit(X, y).predict(X[:3]).dtype.kind
+    'U'
+    """
+
+    def __init__(self, module, *args, random_state=None, **kwargs):
+        kwargs.setdefault("criterion", torch.nn.CrossEntropyLoss)
+        super().__init__(module, *args, **kwargs)
+        self.random_state = random_state
+
+    # -- data plumbing -------------------------------------------------------
+    @staticmethod
+    def _as_float32(X):
+        if hasattr(X, "to_numpy"):
+            X = X.to_numpy()
+        if isinstance(X, np.ndarray) and X.dtype != np.float32:
+            X = X.astype(np.float32)
+        return X
+
+    def initialize_module(self):
+        kwargs = self.get_params_for("module")
+        dims = getattr(self, "data_dims_", {})
+        if isinstance(self.module, type) and dims:
+            accepted = inspect.signature(self.module).parameters
+            for key, value in dims.items():
+                if key in accepted and key not in kwargs:
+                    kwargs[key] = value
+        self.module_ = self.initialized_instance(self.module, kwargs)
+        return self
+
+    def fit(self, X, y, **fit_params):
+        X = self._as_float32(X)
+        self.label_encoder_ = LabelEncoder().fit(y)
+        y_enc = self.label_encoder_.transform(y).astype(np.int64)
+        self.data_dims_ = {
+            "n_features": int(np.prod(X.shape[1:])) if X.ndim == 2 else X.shape[1],
+            "n_classes": len(self.label_encoder_.classes_),
+        }
+        with torch.random.fork_rng(devices=[]):
+            if self.random_state is not None:
+                torch.manual_seed(int(self.random_state))
+            return super().fit(X, y_enc, **fit_params)
+
+    @property
+    def _default_callbacks(self):
+        callbacks = []
+        for name, cb in super()._default_callbacks:
+            if name == "valid_acc":
+                cb = EpochScoring(
+                    encoded_accuracy, name="valid_acc", lower_is_better=False, on_train=False
+                )
+            callbacks.append((name, cb))
+        return callbacks
+
+    @property
+    def classes_(self):
+        return self.label_encoder_.classes_
+
+    def predict_proba(self, X):
+        return super().predict_proba(self._as_float32(X))
+
+    def predict(self, X):
+        return self.classes_[self.predict_proba(X).argmax(axis=1)]

@@ -1,0 +1,364 @@
+"""Components as data: name -> (role, factory, hyperparameter ranges).
+
+Every factory is a module-level function ``factory(ctx, **params)`` that
+returns a fresh scikit-learn estimator, so that candidates build into
+pipelines by calling factories and everything pickles.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from sklearn.compose import ColumnTransformer
+from sklearn.decomposition import PCA
+from sklearn.ensemble import (
+    ExtraTreesClassifier,
+    HistGradientBoostingClassifier,
+    RandomForestClassifier,
+)
+from sklearn.feature_selection import SelectPercentile, f_classif
+from sklearn.impute import SimpleImputer
+from sklearn.linear_model import LogisticRegression
+from sklearn.neighbors import KNeighborsClassifier
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import (
+    OneHotEncoder,
+    PolynomialFeatures,
+    QuantileTransformer,
+    RobustScaler,
+    StandardScaler,
+)
+from sklearn.svm import SVC
+from skorch.callbacks import EarlyStopping
+from skorch.dataset import ValidSplit
+
+from ..nets import NetClassifier, StopOnNaN, TabularMLP
+from ._context import BuildContext
+from ._dimensions import Categorical, Float, Integer
+
+__all__ = ["COMPONENTS", "Component", "register"]
+
+ROLES = ("encoder", "imputer", "scaler", "transformer", "classifier")
+
+
+@dataclass(frozen=True)
+class Component:
+    """A registered pipeline component.
+
+    Parameters
+    ----------
+    name : str
+        Unique name, used in candidates.
+    role : str
+        One of ``encoder``, ``imputer``, ``scaler``, ``transformer``, ``classifier``.
+    factory : callable
+        ``factory(ctx, **params) -> estimator``; module-level so it pickles.
+    hyperparams : mapping of str to Float, Integer or Categorical
+        The searched ranges.
+    kinds : frozenset of str
+        Data kinds the component applies to (``tabular``, ``image``).
+    cost : float
+        Rough relative cost, used to order cheap components first.
+    """
+
+    name: str
+    role: str
+    factory: Callable[..., Any]
+    hyperparams: Mapping[str, Any] = field(default_factory=dict)
+    kinds: frozenset = frozenset({"tabular"})
+    cost: float = 1.0
+    is_net: bool = False
+
+    def build(self, ctx: BuildContext, params: Mapping[str, Any]):
+        unknown = set(params) - set(self.hyperparams)
+        if unknown:
+            raise ValueError(
+                f"component {self.name!r} got unknown parameters {sorted(unknown)}; "
+                f"it takes {sorted(self.hyperparams)}"
+            )
+        return self.factory(ctx, **params)
+
+    def default_params(self) -> dict[str, Any]:
+        return {name: dim.default for name, dim in self.hyperparams.items()}
+
+
+COMPONENTS: dict[str, Component] = {}
+
+
+def register(component: Component) -> Component:
+    """Add a component to the registry (a later entry with the same name replaces it)."""
+    if component.role not in ROLES:
+        raise ValueError(f"role must be one of {ROLES}, got {component.role!r}")
+    COMPONENTS[component.name] = component
+    return component
+
+
+# -- factories ---------------------------------------------------------------
+def _one_hot(ctx: BuildContext):
+    categorical = Pipeline(
+        [
+            ("impute", SimpleImputer(strategy="most_frequent")),
+            ("onehot", OneHotEncoder(handle_unknown="ignore", sparse_output=False)),
+        ]
+    )
+    return ColumnTransformer(
+        [("categorical", categorical, list(ctx.categorical_columns))],
+        remainder="passthrough",
+        verbose_feature_names_out=False,
+    )
+
+
+def _simple_imputer(ctx, strategy="median", add_indicator=False):
+    return SimpleImputer(strategy=strategy, add_indicator=add_indicator, keep_empty_features=True)
+
+
+def _standard_scaler(ctx):
+    return StandardScaler()
+
+
+def _robust_scaler(ctx):
+    return RobustScaler()
+
+
+def _quantile(ctx, output_distribution="uniform"):
+    n_quantiles = int(max(10, min(1000, ctx.n_samples // 2)))
+    return QuantileTransformer(
+        n_quantiles=n_quantiles, output_distribution=output_distribution, random_state=ctx.seed
+    )
+
+
+def _pca(ctx, variance=0.95):
+    return PCA(n_components=variance, svd_solver="full", random_state=ctx.seed)
+
+
+def _select_percentile(ctx, percentile=50):
+    return SelectPercentile(f_classif, percentile=percentile)
+
+
+def _polynomial(ctx, interaction_only=True):
+    return PolynomialFeatures(degree=2, interaction_only=interaction_only, include_bias=False)
+
+
+def _logistic_regression(ctx, C=1.0):
+    return LogisticRegression(C=C, max_iter=2000, random_state=ctx.seed)
+
+
+def _random_forest(ctx, n_estimators=100, max_features=0.5, min_samples_leaf=1):
+    return RandomForestClassifier(
+        n_estimators=n_estimators,
+        max_features=max_features,
+        min_samples_leaf=min_samples_leaf,
+        random_state=ctx.seed,
+    )
+
+
+def _extra_trees(ctx, n_estimators=100, max_features=0.5, min_samples_leaf=1):
+    return ExtraTreesClassifier(
+        n_estimators=n_estimators,
+        max_features=max_features,
+        min_samples_leaf=min_samples_leaf,
+        random_state=ctx.seed,
+    )
+
+
+def _hist_gradient_boosting(
+    ctx, learning_rate=0.1, max_iter=100, max_leaf_nodes=31, l2_regularization=1e-6
+):
+    return HistGradientBoostingClassifier(
+        learning_rate=learning_rate,
+        max_iter=max_iter,
+        max_leaf_nodes=max_leaf_nodes,
+        l2_regularization=l2_regularization,
+        random_state=ctx.seed,
+    )
+
+
+def _knn(ctx, n_neighbors=5, weights="uniform"):
+    return KNeighborsClassifier(n_neighbors=n_neighbors, weights=weights)
+
+
+def _svc(ctx, C=1.0, gamma="scale"):
+    return SVC(C=C, gamma=gamma, probability=True, random_state=ctx.seed)
+
+
+_OPTIMIZERS = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "sgd": torch.optim.SGD}
+
+
+def net_training_kwargs(
+    ctx: BuildContext,
+    *,
+    lr: float,
+    optimizer: str,
+    weight_decay: float,
+    batch_size: int,
+    max_epochs: int,
+    patience: int = 5,
+) -> dict[str, Any]:
+    """Keyword arguments shared by every network component (optimizer, early stopping)."""
+    kwargs: dict[str, Any] = {
+        "lr": lr,
+        "optimizer": _OPTIMIZERS[optimizer],
+        "optimizer__weight_decay": weight_decay,
+        "batch_size": batch_size,
+        "max_epochs": max_epochs,
+        "train_split": ValidSplit(0.15, stratified=True, random_state=ctx.seed),
+        "callbacks": [
+            ("stop_on_nan", StopOnNaN()),
+            ("early_stopping", EarlyStopping(patience=patience, load_best=True)),
+        ],
+        "iterator_train__shuffle": True,
+        "device": ctx.device,
+        "verbose": 0,
+        "random_state": ctx.seed,
+    }
+    if optimizer == "sgd":
+        kwargs["optimizer__momentum"] = 0.9
+        kwargs["optimizer__nesterov"] = True
+    return kwargs
+
+
+def _tabular_net(
+    ctx,
+    lr=1e-3,
+    optimizer="adamw",
+    weight_decay=1e-4,
+    batch_size=64,
+    hidden_units=128,
+    n_layers=2,
+    dropout=0.1,
+    max_epochs=60,
+):
+    return NetClassifier(
+        TabularMLP,
+        module__hidden_units=hidden_units,
+        module__n_layers=n_layers,
+        module__dropout=dropout,
+        **net_training_kwargs(
+            ctx,
+            lr=lr,
+            optimizer=optimizer,
+            weight_decay=weight_decay,
+            batch_size=batch_size,
+            max_epochs=max_epochs,
+        ),
+    )
+
+
+NET_TRAINING_RANGES = {
+    "lr": Float(1e-4, 3e-2, log=True),
+    "optimizer": Categorical(("adamw", "adam", "sgd")),
+    "weight_decay": Float(1e-6, 1e-2, log=True),
+    "batch_size": Categorical((32, 64, 128, 256)),
+}
+
+_TREE_RANGES = {
+    "n_estimators": Integer(50, 300),
+    "max_features": Float(0.1, 1.0),
+    "min_samples_leaf": Integer(1, 10),
+}
+
+register(Component("one_hot_encoder", "encoder", _one_hot, kinds=frozenset({"tabular"})))
+register(
+    Component(
+        "simple_imputer",
+        "imputer",
+        _simple_imputer,
+        {
+            "strategy": Categorical(("median", "mean", "most_frequent")),
+            "add_indicator": Categorical((False, True)),
+        },
+    )
+)
+register(Component("standard_scaler", "scaler", _standard_scaler))
+register(Component("robust_scaler", "scaler", _robust_scaler))
+register(
+    Component(
+        "quantile_transformer",
+        "scaler",
+        _quantile,
+        {"output_distribution": Categorical(("uniform", "normal"))},
+    )
+)
+register(Component("pca", "transformer", _pca, {"variance": Float(0.5, 0.99)}))
+register(
+    Component(
+        "select_percentile",
+        "transformer",
+        _select_percentile,
+        {"percentile": Integer(10, 100)},
+    )
+)
+register(
+    Component(
+        "polynomial_features",
+        "transformer",
+        _polynomial,
+        {"interaction_only": Categorical((True, False))},
+        cost=2.0,
+    )
+)
+register(
+    Component(
+        "logistic_regression",
+        "classifier",
+        _logistic_regression,
+        {"C": Float(1e-3, 1e3, log=True)},
+        kinds=frozenset({"tabular", "image"}),
+        cost=0.5,
+    )
+)
+register(Component("random_forest", "classifier", _random_forest, dict(_TREE_RANGES), cost=2.0))
+register(Component("extra_trees", "classifier", _extra_trees, dict(_TREE_RANGES), cost=1.5))
+register(
+    Component(
+        "hist_gradient_boosting",
+        "classifier",
+        _hist_gradient_boosting,
+        {
+            "learning_rate": Float(0.01, 0.5, log=True),
+            "max_iter": Integer(50, 400, log=True),
+            "max_leaf_nodes": Integer(8, 64, log=True),
+            "l2_regularization": Float(1e-6, 1.0, log=True),
+        },
+        cost=2.0,
+    )
+)
+register(
+    Component(
+        "k_neighbors",
+        "classifier",
+        _knn,
+        {"n_neighbors": Integer(1, 30), "weights": Categorical(("uniform", "distance"))},
+        kinds=frozenset({"tabular", "image"}),
+        cost=0.5,
+    )
+)
+register(
+    Component(
+        "svc",
+        "classifier",
+        _svc,
+        {"C": Float(1e-2, 1e3, log=True), "gamma": Categorical(("scale", "auto"))},
+        kinds=frozenset({"tabular", "image"}),
+        cost=1.5,
+    )
+)
+register(
+    Component(
+        "tabular_net",
+        "classifier",
+        _tabular_net,
+        {
+            **NET_TRAINING_RANGES,
+            "hidden_units": Integer(32, 512, log=True),
+            "n_layers": Integer(1, 3),
+            "dropout": Float(0.0, 0.5),
+            "max_epochs": Integer(10, 100, log=True),
+        },
+        cost=4.0,
+        is_net=True,
+    )
+)

@@ -1,0 +1,41 @@
+"""What a pipeline factory needs to know about the data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["BuildContext"]
+
+
+@dataclass(frozen=True)
+class BuildContext:
+    """Facts about the training data that factories may use.
+
+    Parameters
+    ----------
+    n_samples, n_features, n_classes : int
+        Shape of the training data.
+    categorical_columns : tuple
+        Column names (or indices) of non-numeric columns, to be one-hot encoded.
+    has_missing : bool
+        Whether ``X`` holds missing values.
+    kind : {"tabular", "image"}
+        The data kind found by profiling.
+    image_shape : tuple or None
+        ``(C, H, W)`` for image data.
+    seed : int
+        Seed drawn from the estimator's ``random_state``, passed to every
+        component with a ``random_state``.
+    device : str
+        Torch device for networks.
+    """
+
+    n_samples: int
+    n_features: int
+    n_classes: int
+    categorical_columns: tuple = ()
+    has_missing: bool = False
+    kind: str = "tabular"
+    image_shape: tuple | None = None
+    seed: int = 0
+    device: str = "cpu"

@@ -1,0 +1,237 @@
+"""Search spaces: ordered slots of registered components, built into pipelines."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sklearn.pipeline import Pipeline
+
+from ._candidate import Candidate, Step
+from ._components import COMPONENTS, Component
+from ._context import BuildContext
+from ._dimensions import Categorical
+
+__all__ = ["PASSTHROUGH", "PRESETS", "SearchSpace", "Slot", "build_pipeline", "make_space"]
+
+PASSTHROUGH = "passthrough"
+
+
+@dataclass(frozen=True)
+class Slot:
+    """One position of a linear pipeline: a role and the component names allowed there.
+
+    ``"passthrough"`` among the options makes the slot optional.
+    """
+
+    role: str
+    options: tuple[str, ...]
+
+    def __post_init__(self):
+        object.__setattr__(self, "options", tuple(self.options))
+        if not self.options:
+            raise ValueError(f"slot {self.role!r} has no options")
+
+
+@dataclass(frozen=True)
+class SearchSpace:
+    """A search space: fixed leading steps, then one component per slot.
+
+    Parameters
+    ----------
+    slots : tuple of Slot
+        The searched positions, in pipeline order; the last is the classifier.
+    fixed : tuple of Step
+        Steps every candidate starts with (e.g. the categorical encoder).
+
+    Examples
+    --------
+    >>> from skautoml.space import SearchSpace, Slot
+    >>> space = SearchSpace((Slot("scaler", ("passthrough", "standard_scaler")),
+    ...                      Slot("classifier", ("logistic_regression",))))
+    >>> len(space.flat_dimensions())
+    2
+    """
+
+    slots: tuple[Slot, ...]
+    fixed: tuple[Step, ...] = ()
+
+    def __post_init__(self):
+        object.__setattr__(self, "slots", tuple(self.slots))
+        object.__setattr__(self, "fixed", tuple(self.fixed))
+        if not self.slots or self.slots[-1].role != "classifier":
+            raise ValueError("a search space must end with a 'classifier' slot")
+        for slot in self.slots:
+            for name in slot.options:
+                if name == PASSTHROUGH:
+                    continue
+                component = component_for(name)
+                if component.role != slot.role:
+                    raise ValueError(
+                        f"component {name!r} has role {component.role!r} and cannot "
+                        f"fill the {slot.role!r} slot"
+                    )
+
+    def components(self) -> list[Component]:
+        """Every distinct component the space can use, in slot order."""
+        seen: dict[str, Component] = {}
+        for slot in self.slots:
+            for name in slot.options:
+                if name != PASSTHROUGH and name not in seen:
+                    seen[name] = component_for(name)
+        return list(seen.values())
+
+    # -- the flat encoding used by vector optimisers (skopt, random) ---------
+    def flat_dimensions(self) -> list[tuple[str, Any]]:
+        """``(key, dimension)`` pairs: a choice per slot, then every hyperparameter.
+
+        Keys are ``"<role>"`` for the component choice and
+        ``"<component>__<param>"`` for hyperparameters. Hyperparameters of a
+        component that a point does not choose are inactive and ignored.
+        """
+        dims: list[tuple[str, Any]] = []
+        for slot in self.slots:
+            dims.append((slot.role, Categorical(slot.options)))
+        for component in self.components():
+            for param, dim in component.hyperparams.items():
+                dims.append((f"{component.name}__{param}", dim))
+        return dims
+
+    def decode(self, point: Mapping[str, Any]) -> Candidate:
+        """Turn a flat point (a mapping of keys to values) into a candidate."""
+        steps = list(self.fixed)
+        for slot in self.slots:
+            name = point[slot.role]
+            if name == PASSTHROUGH:
+                continue
+            component = component_for(name)
+            params = {p: point[f"{name}__{p}"] for p in component.hyperparams}
+            steps.append(Step.make(name, params))
+        return Candidate(tuple(steps))
+
+    def encode(self, candidate: Candidate) -> dict[str, Any]:
+        """The flat point of a linear candidate; inactive keys take their defaults."""
+        point = {key: dim.default for key, dim in self.flat_dimensions()}
+        chosen = {component_for(s.name).role: s for s in candidate.steps if s not in self.fixed}
+        for slot in self.slots:
+            step = chosen.get(slot.role)
+            point[slot.role] = step.name if step is not None else PASSTHROUGH
+            if step is not None:
+                for key, value in step.params:
+                    point[f"{step.name}__{key}"] = value
+        return point
+
+    def sample(self, rng) -> Candidate:
+        """A uniformly random candidate (``rng`` is a numpy ``Generator``)."""
+        return self.decode({key: dim.sample(rng) for key, dim in self.flat_dimensions()})
+
+
+def component_for(name: str) -> Component:
+    try:
+        return COMPONENTS[name]
+    except KeyError:
+        raise ValueError(
+            f"unknown component {name!r}; registered components are {sorted(COMPONENTS)}"
+        ) from None
+
+
+def build_step(step: Step, ctx: BuildContext):
+    """Build one step; candidate-valued parameters are built into pipelines first."""
+    params = {}
+    for key, value in step.params:
+        if isinstance(value, Candidate):
+            value = build_pipeline(value, ctx)
+        elif isinstance(value, tuple) and value and all(isinstance(v, Candidate) for v in value):
+            value = [build_pipeline(v, ctx) for v in value]
+        params[key] = value
+    return component_for(step.name).build(ctx, params)
+
+
+def build_pipeline(candidate: Candidate, ctx: BuildContext) -> Pipeline:
+    """Build a fresh, unfitted scikit-learn ``Pipeline`` from a candidate."""
+    steps = []
+    used: set[str] = set()
+    for step in candidate.steps:
+        if step.name == PASSTHROUGH:
+            continue
+        label = step.name
+        i = 2
+        while label in used:
+            label = f"{step.name}_{i}"
+            i += 1
+        used.add(label)
+        steps.append((label, build_step(step, ctx)))
+    return Pipeline(steps)
+
+
+# -- presets -----------------------------------------------------------------
+_CLASSICAL = (
+    "logistic_regression",
+    "hist_gradient_boosting",
+    "random_forest",
+    "extra_trees",
+    "k_neighbors",
+    "svc",
+)
+PRESETS: dict[str, tuple[str, ...]] = {
+    "default": (*_CLASSICAL, "tabular_net"),
+    "classical": _CLASSICAL,
+    "fast": ("logistic_regression", "hist_gradient_boosting", "k_neighbors"),
+    "nets": ("tabular_net",),
+}
+
+
+def _tabular_slots(ctx: BuildContext, classifiers: Sequence[str]) -> dict[str, Slot]:
+    slots = {}
+    if ctx.has_missing:
+        slots["imputer"] = Slot("imputer", ("simple_imputer",))
+    slots["scaler"] = Slot(
+        "scaler", (PASSTHROUGH, "standard_scaler", "robust_scaler", "quantile_transformer")
+    )
+    transformers = [PASSTHROUGH, "pca", "select_percentile"]
+    if ctx.n_features <= 20:
+        transformers.append("polynomial_features")
+    slots["transformer"] = Slot("transformer", tuple(transformers))
+    slots["classifier"] = Slot("classifier", tuple(classifiers))
+    return slots
+
+
+def make_space(search_space: Any, ctx: BuildContext) -> SearchSpace:
+    """Resolve the estimator's ``search_space`` parameter for the data.
+
+    ``None`` or a preset name (``"default"``, ``"classical"``, ``"fast"``,
+    ``"nets"``) gives the preset for the data; a dict maps roles to lists of
+    component names and overrides those slots of the default; a
+    :class:`SearchSpace` is used as it is.
+    """
+    if isinstance(search_space, SearchSpace):
+        return search_space
+    fixed: tuple[Step, ...] = ()
+    if ctx.categorical_columns:
+        fixed = (Step("one_hot_encoder"),)
+    if search_space is None or isinstance(search_space, str):
+        preset = search_space or "default"
+        if preset not in PRESETS:
+            raise ValueError(
+                f"search_space={preset!r} is not a preset; choose one of {sorted(PRESETS)}, "
+                "pass a dict of role -> component names, or a SearchSpace"
+            )
+        classifiers = [c for c in PRESETS[preset] if ctx.kind in component_for(c).kinds] or list(
+            PRESETS[preset]
+        )
+        return SearchSpace(tuple(_tabular_slots(ctx, classifiers).values()), fixed)
+    if isinstance(search_space, Mapping):
+        slots = _tabular_slots(ctx, PRESETS["default"])
+        for role, names in search_space.items():
+            names = (names,) if isinstance(names, str) else tuple(names)
+            slots[role] = Slot(role, names)
+        order = ["imputer", "scaler", "transformer", "classifier"]
+        ordered = [slots[r] for r in order if r in slots]
+        ordered += [s for r, s in slots.items() if r not in order]
+        ordered.sort(key=lambda s: s.role == "classifier")
+        return SearchSpace(tuple(ordered), fixed)
+    raise TypeError(
+        "search_space must be None, a preset name, a dict of role -> component names, "
+        f"or a SearchSpace; got {type(search_space).__name__}"
+    )

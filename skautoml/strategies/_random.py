@@ -1,0 +1,28 @@
+"""Random search over the flat encoding of the space."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from ..evaluation._trial import Trial
+from ._base import Proposal, Strategy
+
+__all__ = ["RandomStrategy"]
+
+
+class RandomStrategy(Strategy):
+    """Sample candidates uniformly (log-uniformly for log ranges)."""
+
+    name = "random"
+
+    def __init__(self, space, seed, **options):
+        super().__init__(space, seed, **options)
+        self._rng = np.random.default_rng(self.seed)
+
+    def ask(self, n: int) -> list[Proposal]:
+        return [Proposal(self.space.sample(self._rng)) for _ in range(n)]
+
+    def tell(self, trials: Sequence[Trial]) -> None:
+        """Random search learns nothing from results."""
