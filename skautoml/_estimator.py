@@ -253,6 +253,9 @@ class AutoFineTuneClassifier(ClassifierMixin, BaseEstimator):
         self.best_score_ = best.mean_score
         self.best_params_ = candidate_params(best.candidate)
         self.cv_results_ = cv_results(trials, len(splits))
+        pareto_front = getattr(strategy, "pareto_front", None)
+        if pareto_front is not None:  # strategies with several objectives (genetic)
+            self.pareto_front_ = pareto_front()
         self.search_report_ = {
             "stop_reason": result.stop_reason,
             "strategy_seconds": result.strategy_seconds,
