@@ -85,6 +85,10 @@ class AutoFineTuneClassifier(ClassifierMixin, BaseEstimator):
         Genetic search: probability that an offspring comes from crossover.
     device : str, default="auto"
         Torch device for networks; ``"auto"`` uses a GPU when present.
+    trial_time_limit : float, default=None
+        Seconds one trial (all its CV folds) may run before it is stopped and
+        recorded as ``"timeout"``. ``None`` means a third of ``time_budget``
+        (no limit when ``time_budget`` is ``None`` too).
 
     Attributes
     ----------
@@ -134,6 +138,7 @@ class AutoFineTuneClassifier(ClassifierMixin, BaseEstimator):
         "mutation_rate": [Interval(Real, 0, 1, closed="both")],
         "crossover_rate": [Interval(Real, 0, 1, closed="both")],
         "device": [str],
+        "trial_time_limit": [Interval(Real, 0, None, closed="neither"), None],
     }
 
     def __init__(
@@ -153,6 +158,7 @@ class AutoFineTuneClassifier(ClassifierMixin, BaseEstimator):
         mutation_rate=0.9,
         crossover_rate=0.1,
         device="auto",
+        trial_time_limit=None,
     ):
         self.search = search
         self.max_trials = max_trials
@@ -168,6 +174,7 @@ class AutoFineTuneClassifier(ClassifierMixin, BaseEstimator):
         self.mutation_rate = mutation_rate
         self.crossover_rate = crossover_rate
         self.device = device
+        self.trial_time_limit = trial_time_limit
 
     # -- fit ---------------------------------------------------------------------
     @_fit_context(prefer_skip_nested_validation=True)
@@ -226,7 +233,7 @@ class AutoFineTuneClassifier(ClassifierMixin, BaseEstimator):
 
         with (
             Progress(self.verbose, self.max_trials, self.time_budget) as progress,
-            TrialRunner(data, n_workers=n_workers) as runner,
+            TrialRunner(data, n_workers=n_workers, trial_timeout=self._trial_limit()) as runner,
         ):
             result = run_search(
                 strategy,
@@ -283,6 +290,13 @@ class AutoFineTuneClassifier(ClassifierMixin, BaseEstimator):
                 f"search_space={self.search_space!r} is not a preset; choose one of "
                 f"{sorted(PRESETS)}, a dict of role -> component names, or a SearchSpace"
             )
+
+    def _trial_limit(self):
+        if self.trial_time_limit is not None:
+            return float(self.trial_time_limit)
+        if self.time_budget is not None:
+            return float(self.time_budget) / 3
+        return None
 
     def _splits(self, X, y, seed):
         if isinstance(self.cv, Integral):
@@ -366,7 +380,8 @@ class AutoFineTuneClassifier(ClassifierMixin, BaseEstimator):
         y : ndarray of shape (n_samples,)
             Predicted labels, of the same type as the training labels.
         """
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+        proba = self.predict_proba(X)
+        return self.classes_[np.argmax(proba, axis=1)]
 
     def leaderboard(self):
         """One row per trial, best first, as a pandas DataFrame.

@@ -24,7 +24,7 @@ from multiprocessing.connection import wait
 import cloudpickle
 import joblib
 
-from ..space import Candidate
+from ..space import COMPONENTS, Candidate
 from ._cv import EvalData, error_text, evaluate_candidate, fit_candidate, status_of
 
 __all__ = ["Job", "TrialRunner"]
@@ -91,14 +91,19 @@ def _child_main(conn, data_dir: str, job_bytes: bytes, threads: int, memory_limi
 
 def _save_data(data: EvalData, folder: str) -> None:
     joblib.dump({"X": data.X, "y": data.y}, os.path.join(folder, "arrays.joblib"))
+    # the registry goes along, so components a user registered in a notebook
+    # or a test module exist in the workers too
+    rest = {"splits": data.splits, "scorer": data.scorer, "ctx": data.ctx}
+    rest["components"] = dict(COMPONENTS)
     with open(os.path.join(folder, "rest.pkl"), "wb") as fh:
-        cloudpickle.dump({"splits": data.splits, "scorer": data.scorer, "ctx": data.ctx}, fh)
+        cloudpickle.dump(rest, fh)
 
 
 def _load_data(folder: str) -> EvalData:
     arrays = joblib.load(os.path.join(folder, "arrays.joblib"), mmap_mode="r")
     with open(os.path.join(folder, "rest.pkl"), "rb") as fh:
         rest = cloudpickle.load(fh)
+    COMPONENTS.update(rest["components"])
     return EvalData(arrays["X"], arrays["y"], rest["splits"], rest["scorer"], rest["ctx"])
 
 

@@ -7,6 +7,7 @@ pipelines by calling factories and everything pickles.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -135,6 +136,8 @@ def _pca(ctx, variance=0.95):
 
 
 def _select_percentile(ctx, percentile=50):
+    # keep at least one feature
+    percentile = int(max(percentile, math.ceil(100 / max(1, ctx.n_features))))
     return SelectPercentile(f_classif, percentile=percentile)
 
 
@@ -177,6 +180,8 @@ def _hist_gradient_boosting(
 
 
 def _knn(ctx, n_neighbors=5, weights="uniform"):
+    # a CV fold may train on half the rows: never ask for more neighbours than that
+    n_neighbors = int(min(n_neighbors, max(1, ctx.n_samples // 2 - 1)))
     return KNeighborsClassifier(n_neighbors=n_neighbors, weights=weights)
 
 

@@ -1,0 +1,1 @@
+"""Helpers importable by tests and by the trial worker processes."""

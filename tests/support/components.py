@@ -1,0 +1,104 @@
+"""Test-only components: one that fails, one that hangs, one whose loss is NaN.
+
+Registered under names starting with ``test_`` so they never clash with the
+library's own components.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.linear_model import LogisticRegression
+from torch import nn
+
+from skautoml.nets import NetClassifier, StopOnNaN
+from skautoml.space import Categorical, Component, register
+
+
+class Boom(ClassifierMixin, BaseEstimator):
+    """A classifier whose fit always raises."""
+
+    def fit(self, X, y):
+        raise RuntimeError("boom: this component always fails")
+
+
+class Sleeper(ClassifierMixin, BaseEstimator):
+    """A classifier whose fit takes ``seconds`` (a hung fit, in practice)."""
+
+    def __init__(self, seconds=1000.0):
+        self.seconds = seconds
+
+    def fit(self, X, y):
+        time.sleep(self.seconds)
+        self.classes_ = np.unique(y)
+        return self
+
+
+class Spinner(ClassifierMixin, BaseEstimator):
+    """A classifier that never returns from fit: a busy loop."""
+
+    def fit(self, X, y):
+        x = 0
+        while True:
+            x += 1
+
+
+class NaNModule(nn.Module):
+    """A module whose output, and so whose loss, is NaN."""
+
+    def __init__(self, n_features, n_classes):
+        super().__init__()
+        self.linear = nn.Linear(n_features, n_classes)
+
+    def forward(self, x):
+        return self.linear(x) * torch.tensor(float("nan"))
+
+
+class Hog(ClassifierMixin, BaseEstimator):
+    """A classifier that allocates ``megabytes`` of memory in fit."""
+
+    def __init__(self, megabytes=4096):
+        self.megabytes = megabytes
+
+    def fit(self, X, y):
+        block = np.ones(int(self.megabytes * 1024 * 1024 // 8))
+        self.classes_ = np.unique(y)
+        self.total_ = float(block.sum())
+        return self
+
+
+def _boom(ctx):
+    return Boom()
+
+
+def _sleeper(ctx, seconds=1000.0):
+    return Sleeper(seconds=seconds)
+
+
+def _spinner(ctx):
+    return Spinner()
+
+
+def _hog(ctx, megabytes=4096):
+    return Hog(megabytes=megabytes)
+
+
+def _nan_net(ctx):
+    return NetClassifier(
+        NaNModule, max_epochs=3, train_split=None, verbose=0, callbacks=[StopOnNaN()]
+    )
+
+
+def _fast_logreg(ctx, C=1.0):
+    return LogisticRegression(C=C, max_iter=500)
+
+
+register(Component("test_boom", "classifier", _boom))
+register(Component("test_sleeper", "classifier", _sleeper, {"seconds": Categorical((1000.0,))}))
+register(Component("test_spinner", "classifier", _spinner))
+register(Component("test_hog", "classifier", _hog, {"megabytes": Categorical((4096,))}))
+register(Component("test_nan_net", "classifier", _nan_net, is_net=True))
+register(Component("test_logreg", "classifier", _fast_logreg, {"C": Categorical((0.1, 1.0, 10.0))}))
