@@ -1,0 +1,31 @@
+# Two commands set everything up on a fresh machine:
+#   make demo   - create .venv, install, search on breast_cancer, print the leaderboard
+#   make test   - create .venv, install, run the test suite
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test lint bench clean
+
+$(STAMP): pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[dev]"
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(PY) examples/quickstart.py
+
+test: $(STAMP)
+	$(PY) -m pytest
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check skautoml tests benchmarks examples
+	$(VENV)/bin/ruff format --check skautoml tests benchmarks examples
+
+bench: $(STAMP)
+	$(PY) benchmarks/bench_baselines.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache

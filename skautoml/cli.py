@@ -1,0 +1,126 @@
+"""The ``skautoml`` command line: ``skautoml fit data.csv --target COLUMN``."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import pickle
+import sys
+import warnings
+
+__all__ = ["main"]
+
+
+class CLIError(Exception):
+    """A user error the command line reports in one line, with exit code 2."""
+
+
+def _out(text: str = "") -> None:
+    sys.stdout.write(text + "\n")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="skautoml",
+        description="AutoML that fine-tunes pretrained neural networks, the scikit-learn way.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    fit = sub.add_parser(
+        "fit",
+        help="search for the best pipeline on a CSV file (or an image folder) and save it",
+    )
+    fit.add_argument("data", help="a CSV file, or a folder with one sub-folder of images per class")
+    fit.add_argument("--target", help="name of the label column (CSV input)")
+    fit.add_argument("--time-budget", type=float, default=60.0, help="seconds (default 60)")
+    fit.add_argument("--max-trials", type=int, default=None)
+    fit.add_argument("--search", default="bayes", help="bayes, random or genetic")
+    fit.add_argument("--search-space", default=None, help="a preset: default, classical, fast, nets")
+    fit.add_argument("--cv", type=int, default=3)
+    fit.add_argument("--scoring", default=None, help="a scikit-learn scorer name")
+    fit.add_argument("--n-jobs", type=int, default=None)
+    fit.add_argument("--random-state", type=int, default=0)
+    fit.add_argument("--output", default="skautoml_model.pkl", help="where to save the model")
+    fit.add_argument("--export", default=None, help="also write the best pipeline as a script")
+    fit.add_argument("--quiet", action="store_true", help="no progress bar")
+    return parser
+
+
+def _load_csv(path: str, target: str | None):
+    import pandas as pd
+
+    if target is None:
+        raise CLIError("--target is required for CSV input: name the label column")
+    try:
+        frame = pd.read_csv(path)
+    except (OSError, ValueError) as exc:
+        raise CLIError(f"cannot read {path!r} as CSV: {exc}") from exc
+    if target not in frame.columns:
+        raise CLIError(
+            f"--target {target!r} is not a column of {path!r}; columns are {list(frame.columns)}"
+        )
+    y = frame.pop(target).to_numpy()
+    if len(frame.columns) == 0:
+        raise CLIError(f"{path!r} has no feature columns besides the target {target!r}")
+    return frame, y
+
+
+def _load(path: str, target: str | None):
+    if not os.path.exists(path):
+        raise CLIError(f"{path!r} does not exist")
+    if os.path.isdir(path):
+        from .data import load_image_folder
+
+        return load_image_folder(path)
+    return _load_csv(path, target)
+
+
+def _fit(args) -> int:
+    from . import AutoFineTuneClassifier
+
+    X, y = _load(args.data, args.target)
+    clf = AutoFineTuneClassifier(
+        search=args.search,
+        max_trials=args.max_trials,
+        time_budget=args.time_budget,
+        cv=args.cv,
+        scoring=args.scoring,
+        search_space=args.search_space,
+        n_jobs=args.n_jobs,
+        random_state=args.random_state,
+        verbose=0 if args.quiet else 1,
+    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        clf.fit(X, y)
+    board = clf.leaderboard()[["rank", "pipeline", "score", "std", "mean_fit_time", "status"]]
+    _out(board.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
+    _out()
+    _out(f"best: {clf.best_candidate_.candidate.describe()}  cv score {clf.best_score_:.4f}")
+    for w in caught:
+        sys.stderr.write(f"warning: {w.message}\n")
+    with open(args.output, "wb") as fh:
+        pickle.dump(clf, fh)
+    _out(f"model saved to {args.output}")
+    if args.export:
+        clf.export(args.export)
+        _out(f"pipeline exported to {args.export}")
+    return 0
+
+
+def main(argv=None) -> int:
+    """Run the command line; returns the exit code."""
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "fit":
+            return _fit(args)
+    except CLIError as exc:
+        sys.stderr.write(f"skautoml: error: {exc}\n")
+        return 2
+    except ValueError as exc:  # the estimator's own input errors
+        sys.stderr.write(f"skautoml: error: {exc}\n")
+        return 2
+    return 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
