@@ -1,6 +1,7 @@
 """skautoml: AutoML that fine-tunes pretrained neural networks, the scikit-learn way."""
 
 from ._estimator import AutoFineTuneClassifier
+from ._version import __version__
 from .exceptions import (
     AllTrialsFailedError,
     DivergedError,
@@ -8,8 +9,6 @@ from .exceptions import (
     SearchWarning,
     TrialFailedWarning,
 )
-
-__version__ = "0.1.0"
 
 __all__ = [
     "AllTrialsFailedError",

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+import os
 import time
 import warnings
 from collections import Counter
 from numbers import Integral, Real
 
+import joblib
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.metrics import get_scorer
@@ -18,8 +20,18 @@ from sklearn.utils.validation import check_is_fitted
 from ._compat import Interval, StrOptions
 from ._progress import Progress
 from ._results import candidate_params, cv_results, leaderboard_frame
+from ._version import __version__
 from .data import categorical_columns, check_X, check_y
-from .evaluation import EvalData, Job, TrialRunner, best_trial, fit_candidate, run_search
+from .evaluation import (
+    EvalData,
+    Job,
+    SearchResult,
+    TrialRunner,
+    best_trial,
+    fit_candidate,
+    run_search,
+)
+from .evaluation._checkpoint import open_checkpoint
 from .exceptions import AllTrialsFailedError, SearchWarning, TrialFailedWarning
 from .nets import resolve_device
 from .space import PRESETS, BuildContext, SearchSpace, make_space
@@ -89,6 +101,18 @@ class AutoFineTuneClassifier(ClassifierMixin, BaseEstimator):
         Seconds one trial (all its CV folds) may run before it is stopped and
         recorded as ``"timeout"``. ``None`` means a third of ``time_budget``
         (no limit when ``time_budget`` is ``None`` too).
+    memory_limit : float, default=None
+        Megabytes one trial may allocate beyond its worker's start-up size; a
+        trial that needs more is stopped and recorded as ``"memout"``.
+        ``None`` means no limit.
+    checkpoint : str or path-like, default=None
+        A file to which every finished trial is appended (JSON lines). Fitting
+        again with the same file, settings and data resumes: recorded trials
+        are not run again.
+    resume : bool or "force", default=True
+        With a ``checkpoint`` that exists: ``True`` resumes it, and refuses a
+        file made with other settings, data or skautoml version; ``"force"``
+        reuses its trials anyway; ``False`` starts the file afresh.
 
     Attributes
     ----------
@@ -139,6 +163,9 @@ class AutoFineTuneClassifier(ClassifierMixin, BaseEstimator):
         "crossover_rate": [Interval(Real, 0, 1, closed="both")],
         "device": [str],
         "trial_time_limit": [Interval(Real, 0, None, closed="neither"), None],
+        "memory_limit": [Interval(Real, 0, None, closed="neither"), None],
+        "checkpoint": [str, os.PathLike, None],
+        "resume": ["boolean", StrOptions({"force"})],
     }
 
     def __init__(
@@ -159,6 +186,9 @@ class AutoFineTuneClassifier(ClassifierMixin, BaseEstimator):
         crossover_rate=0.1,
         device="auto",
         trial_time_limit=None,
+        memory_limit=None,
+        checkpoint=None,
+        resume=True,
     ):
         self.search = search
         self.max_trials = max_trials
@@ -175,6 +205,9 @@ class AutoFineTuneClassifier(ClassifierMixin, BaseEstimator):
         self.crossover_rate = crossover_rate
         self.device = device
         self.trial_time_limit = trial_time_limit
+        self.memory_limit = memory_limit
+        self.checkpoint = checkpoint
+        self.resume = resume
 
     # -- fit ---------------------------------------------------------------------
     @_fit_context(prefer_skip_nested_validation=True)
@@ -224,27 +257,43 @@ class AutoFineTuneClassifier(ClassifierMixin, BaseEstimator):
             crossover_rate=self.crossover_rate,
         )
         n_workers = _n_workers(self.n_jobs)
-        train_fraction = np.mean([len(tr) for tr, _ in splits]) / X.shape[0]
-
-        def reserve(trials):
-            best = best_trial(trials)
-            fit_time = best.fit_time if best is not None else 0.0
-            return _REFIT_OVERHEAD + 1.5 * fit_time / max(train_fraction, 1e-3)
-
+        journal = open_checkpoint(
+            self.checkpoint, self.resume, __version__, self._fingerprint(X, y)
+        )
+        trials: list = []
         with (
             Progress(self.verbose, self.max_trials, self.time_budget) as progress,
-            TrialRunner(data, n_workers=n_workers, trial_timeout=self._trial_limit()) as runner,
+            TrialRunner(
+                data,
+                n_workers=n_workers,
+                trial_timeout=self._trial_limit(),
+                memory_limit=self.memory_limit,
+            ) as runner,
         ):
-            result = run_search(
-                strategy,
-                runner,
-                max_trials=self.max_trials,
-                deadline=deadline,
-                batch_size=n_workers,
-                reserve=reserve,
-                on_trial=progress.update,
-            )
-            trials = result.trials
+            try:
+                result = run_search(
+                    strategy,
+                    runner,
+                    max_trials=self.max_trials,
+                    deadline=deadline,
+                    batch_size=n_workers,
+                    reserve=_refit_reserve(splits, X.shape[0]),
+                    on_trial=progress.update,
+                    on_new_trial=journal.append,
+                    replay=journal.replay,
+                    known=journal.known,
+                    trials_out=trials,
+                )
+            except KeyboardInterrupt:
+                if best_trial(trials) is None:
+                    raise
+                result = SearchResult(trials, "interrupted", overhead=dict(runner.overhead))
+                warnings.warn(
+                    f"fit was interrupted after {len(trials)} trials; the estimator is "
+                    "fitted with the best pipeline found so far",
+                    SearchWarning,
+                    stacklevel=3,
+                )
             self._warn_failures(trials)
             best = best_trial(trials)
             if best is None:
@@ -253,13 +302,17 @@ class AutoFineTuneClassifier(ClassifierMixin, BaseEstimator):
             self.best_pipeline_ = self._refit(runner, best, trials, data, deadline)
             self.refit_time_ = time.perf_counter() - t0
 
+        self._record(trials, best, result, strategy, len(splits), started)
+        return self
+
+    def _record(self, trials, best, result, strategy, n_splits, started):
         self.trials_ = trials
         self.n_trials_ = len(trials)
         self.best_candidate_ = best
         self.best_index_ = best.number
         self.best_score_ = best.mean_score
         self.best_params_ = candidate_params(best.candidate)
-        self.cv_results_ = cv_results(trials, len(splits))
+        self.cv_results_ = cv_results(trials, n_splits)
         pareto_front = getattr(strategy, "pareto_front", None)
         if pareto_front is not None:  # strategies with several objectives (genetic)
             self.pareto_front_ = pareto_front()
@@ -272,7 +325,12 @@ class AutoFineTuneClassifier(ClassifierMixin, BaseEstimator):
             "refit_seconds": self.refit_time_,
             "total_seconds": time.monotonic() - started,
         }
-        return self
+
+    def _fingerprint(self, X, y) -> str:
+        """Hash of the data and of every setting that changes what a trial means."""
+        ignored = {"checkpoint", "resume", "verbose", "n_jobs", "time_budget", "max_trials"}
+        settings = {k: v for k, v in self.get_params().items() if k not in ignored}
+        return joblib.hash((repr(sorted(settings.items())), X, y))
 
     def _check_settings(self):
         if self.max_trials is None and self.time_budget is None:
@@ -408,7 +466,6 @@ class AutoFineTuneClassifier(ClassifierMixin, BaseEstimator):
             The script's source.
         """
         check_is_fitted(self, "best_pipeline_")
-        from . import __version__
         from .export import export_pipeline
 
         source = export_pipeline(
@@ -431,6 +488,18 @@ class AutoFineTuneClassifier(ClassifierMixin, BaseEstimator):
         return tags
 
 
+def _refit_reserve(splits, n_samples):
+    """Seconds to keep for the refit: 1.5x the best trial's fit, scaled to all rows."""
+    train_fraction = np.mean([len(tr) for tr, _ in splits]) / n_samples
+
+    def reserve(trials):
+        best = best_trial(trials)
+        fit_time = best.fit_time if best is not None else 0.0
+        return _REFIT_OVERHEAD + 1.5 * fit_time / max(train_fraction, 1e-3)
+
+    return reserve
+
+
 def _has_missing(X) -> bool:
     if hasattr(X, "isna"):
         return bool(X.isna().to_numpy().any())
@@ -438,8 +507,6 @@ def _has_missing(X) -> bool:
 
 
 def _n_workers(n_jobs) -> int:
-    import os
-
     cores = os.cpu_count() or 1
     if n_jobs is None:
         return 1

@@ -40,6 +40,10 @@ def run_search(
     batch_size: int,
     reserve: Callable[[list[Trial]], float] = lambda trials: 0.0,
     on_trial: Callable[[Trial], None] | None = None,
+    on_new_trial: Callable[[Trial], None] | None = None,
+    replay: dict[Candidate, Trial] | None = None,
+    known: list[Trial] = (),
+    trials_out: list[Trial] | None = None,
 ) -> SearchResult:
     """Run the search until ``max_trials`` trials, the deadline, or exhaustion.
 
@@ -47,10 +51,27 @@ def run_search(
     told the cached record instead. ``reserve(trials)`` is the time to keep
     free before ``deadline`` (the refit); trials are stopped at
     ``deadline - reserve``.
+
+    Resuming: a proposal found in ``replay`` (trials of an earlier run with
+    the same settings) takes that record instead of running, so a resumed
+    search follows the interrupted one exactly. ``known`` trials (from a run
+    with other settings) are told to the strategy before the first ask.
+    ``on_trial`` sees every trial; ``on_new_trial`` only those evaluated now.
+    ``trials_out``, when given, is the list trials are appended to, so that a
+    caller still holds them if the loop is interrupted.
     """
-    trials: list[Trial] = []
+    trials: list[Trial] = trials_out if trials_out is not None else []
     cache: dict[Candidate, Trial] = {}
+    replay = dict(replay or {})
     strategy_seconds = 0.0
+    if known:
+        for trial in known:
+            trial = _renumber(trial, len(trials))
+            cache[trial.candidate] = trial
+            trials.append(trial)
+            if on_trial is not None:
+                on_trial(trial)
+        strategy.tell(trials)
     repeats = 0
     repeat_batches = 0
     stop_reason = "exhausted"
@@ -88,8 +109,17 @@ def run_search(
                 break
             continue
         repeat_batches = 0
-        results = runner.run([Job(p.candidate) for p in fresh], deadline=search_deadline)
         batch = []
+        replayed = [p for p in fresh if p.candidate in replay]
+        fresh = [p for p in fresh if p.candidate not in replay]
+        for proposal in replayed:
+            trial = _renumber(replay.pop(proposal.candidate), len(trials))
+            cache[trial.candidate] = trial
+            trials.append(trial)
+            batch.append(trial)
+            if on_trial is not None:
+                on_trial(trial)
+        results = runner.run([Job(p.candidate) for p in fresh], deadline=search_deadline)
         for proposal, result in zip(fresh, results):
             trial = Trial(
                 number=len(trials),
@@ -112,12 +142,28 @@ def run_search(
                 trial.candidate.describe(),
                 trial.mean_score,
             )
+            if on_new_trial is not None:
+                on_new_trial(trial)
             if on_trial is not None:
                 on_trial(trial)
         t0 = time.perf_counter()
         strategy.tell(batch + [t for t in seen if t is not None])
         strategy_seconds += time.perf_counter() - t0
     return SearchResult(trials, stop_reason, strategy_seconds, repeats, dict(runner.overhead))
+
+
+def _renumber(trial: Trial, number: int) -> Trial:
+    return Trial(
+        number=number,
+        candidate=trial.candidate,
+        status=trial.status,
+        test_scores=trial.test_scores,
+        fit_time=trial.fit_time,
+        score_time=trial.score_time,
+        duration=trial.duration,
+        error=trial.error,
+        meta=tuple(sorted({**dict(trial.meta), "resumed": True}.items())),
+    )
 
 
 def best_trial(trials: list[Trial]) -> Trial | None:
