@@ -473,6 +473,7 @@ class AutoFineTuneClassifier(ClassifierMixin, BaseEstimator):
             cv_score=self.best_score_,
             scoring=self.scoring if isinstance(self.scoring, str) else "accuracy",
             skautoml_version=__version__,
+            script_name=os.path.basename(os.fspath(path)) if path else "best_pipeline.py",
         )
         if path is not None:
             with open(path, "w", encoding="utf-8") as fh:

@@ -84,6 +84,12 @@ def check_y(y, n_samples: int):
         raise ValueError("y contains NaN; drop those rows or give them a label")
     if y.dtype == object and pd.isna(y).any():
         raise ValueError("y contains missing labels (None/NaN); drop those rows or label them")
+    if y.dtype == object and len({type(v) for v in y}) > 1:
+        kinds = sorted({type(v).__name__ for v in y})
+        raise ValueError(
+            f"y mixes label types ({', '.join(kinds)}); convert the labels to one type, "
+            "e.g. y.astype(str)"
+        )
     check_classification_targets(y)
     if type_of_target(y) not in ("binary", "multiclass"):
         raise ValueError(f"y must be binary or multiclass labels, got {type_of_target(y)!r}")

@@ -102,3 +102,20 @@ register(Component("test_spinner", "classifier", _spinner))
 register(Component("test_hog", "classifier", _hog, {"megabytes": Categorical((4096,))}))
 register(Component("test_nan_net", "classifier", _nan_net, is_net=True))
 register(Component("test_logreg", "classifier", _fast_logreg, {"C": Categorical((0.1, 1.0, 10.0))}))
+
+
+class Suicide(ClassifierMixin, BaseEstimator):
+    """A classifier whose fit kills its own process (a segfault, in effect)."""
+
+    def fit(self, X, y):
+        import os
+        import signal
+
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _suicide(ctx):
+    return Suicide()
+
+
+register(Component("test_suicide", "classifier", _suicide))

@@ -1,0 +1,175 @@
+"""Searches that survive: checkpoints, Ctrl-C, dying workers, memory, leftovers."""
+
+import glob
+import json
+import os
+import signal
+import tempfile
+import threading
+import warnings
+
+import numpy as np
+import psutil
+import pytest
+import support.components  # noqa: F401  (registers the test_* components)
+
+from skautoml import AllTrialsFailedError, AutoFineTuneClassifier, SearchWarning
+from skautoml.exceptions import TrialFailedWarning
+
+SPACE = {
+    "scaler": ["passthrough", "standard_scaler", "robust_scaler"],
+    "transformer": ["passthrough"],
+    "classifier": ["test_logreg", "k_neighbors"],
+}
+
+
+def est(**kwargs):
+    params = dict(search="random", max_trials=3, cv=2, random_state=0, search_space=SPACE)
+    params.update(kwargs)
+    return AutoFineTuneClassifier(**params)
+
+
+@pytest.fixture(autouse=True)
+def private_tmp(tmp_path, monkeypatch):
+    """Give this module's fits a temporary folder no other process uses."""
+    folder = tmp_path / "tmp"
+    folder.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(folder))
+
+
+def leftovers():
+    """Temporary folders and worker processes of ours still alive."""
+    folders = glob.glob(os.path.join(tempfile.gettempdir(), "skautoml-*"))
+    workers = []
+    for proc in psutil.Process().children(recursive=True):
+        try:
+            cmdline = " ".join(proc.cmdline())
+            if proc.status() == psutil.STATUS_ZOMBIE:
+                continue
+        except psutil.NoSuchProcess:
+            continue
+        # multiprocessing's own servers live for the session, by design
+        if "forkserver" in cmdline or "resource_tracker" in cmdline:
+            continue
+        workers.append(cmdline)
+    return folders, workers
+
+
+def records(path):
+    with open(path) as fh:
+        return [json.loads(line) for line in fh.read().splitlines()]
+
+
+def test_checkpoint_resume_runs_nothing_twice_and_matches_a_full_run(small_data, tmp_path):
+    X, y = small_data
+    path = tmp_path / "search.jsonl"
+    est(max_trials=3, checkpoint=str(path)).fit(X, y)
+    lines = records(path)
+    assert lines[0]["kind"] == "skautoml-checkpoint" and len(lines) == 4
+
+    resumed = est(max_trials=6, checkpoint=str(path)).fit(X, y)
+    assert len(records(path)) == 7  # three new trials appended, none repeated
+    assert list(resumed.cv_results_["resumed"][:3]) == [True] * 3
+    full = est(max_trials=6).fit(X, y)
+    assert resumed.cv_results_["params"] == full.cv_results_["params"]
+    np.testing.assert_array_equal(
+        resumed.cv_results_["mean_test_score"], full.cv_results_["mean_test_score"]
+    )
+
+
+def test_truncated_last_line_is_tolerated_and_reported(small_data, tmp_path):
+    X, y = small_data
+    path = tmp_path / "search.jsonl"
+    est(max_trials=2, checkpoint=str(path)).fit(X, y)
+    with open(path, "a") as fh:
+        fh.write('{"number": 2, "candid')  # a process killed mid-write
+    with pytest.warns(SearchWarning, match="truncated"):
+        clf = est(max_trials=3, checkpoint=str(path)).fit(X, y)
+    assert clf.n_trials_ == 3
+    assert len(records(path)) == 4  # header + 3 whole records, the fragment is gone
+
+
+def test_checkpoint_from_other_settings_is_refused_unless_forced(small_data, tmp_path):
+    X, y = small_data
+    path = tmp_path / "search.jsonl"
+    est(max_trials=2, checkpoint=str(path)).fit(X, y)
+    with pytest.raises(ValueError, match="resume='force'"):
+        est(max_trials=2, cv=3, checkpoint=str(path)).fit(X, y)
+    forced = est(max_trials=3, cv=3, checkpoint=str(path), resume="force").fit(X, y)
+    assert forced.n_trials_ == 3 and list(forced.cv_results_["resumed"][:2]) == [True, True]
+    fresh = est(max_trials=2, cv=3, checkpoint=str(path), resume=False).fit(X, y)
+    assert fresh.n_trials_ == 2 and len(records(path)) == 3
+
+
+def test_a_file_that_is_not_a_checkpoint_is_refused(small_data, tmp_path):
+    X, y = small_data
+    path = tmp_path / "notes.txt"
+    path.write_text("my notes\n")
+    with pytest.raises(ValueError, match="not a skautoml checkpoint"):
+        est(checkpoint=str(path)).fit(X, y)
+
+
+def test_ctrl_c_keeps_the_best_so_far_and_leaves_nothing(small_data):
+    X, y = small_data
+    space = {
+        "scaler": ["passthrough"],
+        "transformer": ["passthrough"],
+        "classifier": ["test_logreg", "test_sleeper"],
+    }
+    clf = est(max_trials=None, time_budget=120, trial_time_limit=100, search_space=space)
+    timer = threading.Timer(6.0, os.kill, (os.getpid(), signal.SIGINT))
+    timer.start()
+    try:
+        with pytest.warns(SearchWarning, match="interrupted"):
+            clf.fit(X, y)
+    finally:
+        timer.cancel()
+    assert clf.search_report_["stop_reason"] == "interrupted"
+    assert clf.search_report_["total_seconds"] < 60
+    assert clf.best_pipeline_[-1].__class__.__name__ == "LogisticRegression"
+    assert clf.score(X, y) > 0.5
+    assert leftovers() == ([], [])
+
+
+def test_a_dying_worker_costs_its_trial_only(small_data):
+    X, y = small_data
+    space = {
+        "scaler": ["passthrough"],
+        "transformer": ["passthrough"],
+        "classifier": ["test_suicide", "test_logreg"],
+    }
+    with pytest.warns(TrialFailedWarning):
+        clf = est(max_trials=4, search_space=space).fit(X, y)
+    errors = dict(zip(clf.cv_results_["pipeline"], clf.cv_results_["error"]))
+    assert "worker process died (killed by signal SIGKILL)" in errors["test_suicide"]
+    assert "ok" in set(clf.cv_results_["status"])
+
+
+def test_memory_limit_stops_a_hog_as_memout(small_data):
+    X, y = small_data
+    space = {
+        "scaler": ["passthrough"],
+        "transformer": ["passthrough"],
+        "classifier": ["test_hog", "test_logreg"],
+    }
+    with pytest.warns(TrialFailedWarning):
+        clf = est(max_trials=4, memory_limit=512, search_space=space).fit(X, y)
+    status = dict(zip(clf.cv_results_["pipeline"], clf.cv_results_["status"]))
+    assert status["test_hog"] == "memout"
+    assert status["test_logreg"] == "ok"
+
+
+def test_no_leftovers_after_an_error(small_data):
+    X, y = small_data
+    space = {"scaler": ["passthrough"], "transformer": ["passthrough"], "classifier": ["test_boom"]}
+    with pytest.raises(AllTrialsFailedError):
+        est(max_trials=2, search_space=space).fit(X, y)
+    assert leftovers() == ([], [])
+
+
+def test_no_leftovers_after_a_fit(small_data):
+    X, y = small_data
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        est().fit(X, y)
+    assert leftovers() == ([], [])
