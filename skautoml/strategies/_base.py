@@ -45,6 +45,12 @@ class Strategy(ABC):
         self.space = space
         self.seed = int(seed)
         self.options = options
+        self._portfolio = list(space.portfolio())
+
+    def _take_portfolio(self, n: int) -> list[Proposal]:
+        """Up to ``n`` not-yet-proposed portfolio candidates (library defaults first)."""
+        taken, self._portfolio = self._portfolio[:n], self._portfolio[n:]
+        return [Proposal(c, {"operator": "portfolio"}) for c in taken]
 
     @abstractmethod
     def ask(self, n: int) -> list[Proposal]:

@@ -33,8 +33,9 @@ def _to_skopt(key, dim):
 class BayesStrategy(Strategy):
     """``gp_minimize`` semantics through :class:`skopt.Optimizer` ask/tell.
 
-    A Gaussian-process surrogate (isotropic Matern 5/2) with skopt's
-    ``gp_hedge`` acquisition; the first ``n_initial_points`` points are random.
+    The space's portfolio of default candidates is evaluated first and told
+    like any other point. A Gaussian-process surrogate (isotropic Matern 5/2)
+    with skopt's ``gp_hedge`` acquisition; the first ``n_initial_points`` points are random.
     ``ask(n)`` returns a batch from the constant-liar strategy, so trials of a
     batch can run in parallel.
     """
@@ -93,6 +94,9 @@ class BayesStrategy(Strategy):
         return x
 
     def ask(self, n: int) -> list[Proposal]:
+        portfolio = self._take_portfolio(n)
+        if portfolio:  # told like any point, they count towards the initial design
+            return portfolio
         xs = (
             self._optimizer.ask(n_points=n, strategy="cl_min") if n > 1 else [self._optimizer.ask()]
         )

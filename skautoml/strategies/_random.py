@@ -13,7 +13,10 @@ __all__ = ["RandomStrategy"]
 
 
 class RandomStrategy(Strategy):
-    """Sample candidates uniformly (log-uniformly for log ranges)."""
+    """Sample candidates uniformly (log-uniformly for log ranges).
+
+    The space's portfolio of default candidates comes first.
+    """
 
     name = "random"
 
@@ -22,7 +25,9 @@ class RandomStrategy(Strategy):
         self._rng = np.random.default_rng(self.seed)
 
     def ask(self, n: int) -> list[Proposal]:
-        return [Proposal(self.space.sample(self._rng)) for _ in range(n)]
+        proposals = self._take_portfolio(n)
+        proposals += [Proposal(self.space.sample(self._rng)) for _ in range(n - len(proposals))]
+        return proposals
 
     def tell(self, trials: Sequence[Trial]) -> None:
         """Random search learns nothing from results."""
