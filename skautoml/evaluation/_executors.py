@@ -26,6 +26,7 @@ import joblib
 
 from ..space import COMPONENTS, Candidate
 from ._cv import EvalData, error_text, evaluate_candidate, fit_candidate, status_of
+from ._dask import DaskRunner, dask_client
 
 __all__ = ["Job", "TrialRunner"]
 
@@ -62,7 +63,7 @@ def _limit_memory(megabytes: float | None) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
 
-def _run_job(job: Job, data: EvalData) -> dict:
+def run_job(job: Job, data: EvalData) -> dict:
     if job.kind == "refit":
         t0 = time.perf_counter()
         pipe = fit_candidate(job.candidate, data)
@@ -78,7 +79,7 @@ def _child_main(conn, data_dir: str, job_bytes: bytes, threads: int, memory_limi
         data = _load_data(data_dir)
         job = cloudpickle.loads(job_bytes)
         _limit_memory(memory_limit)
-        result = _run_job(job, data)
+        result = run_job(job, data)
     except BaseException as exc:  # report everything, including MemoryError
         result = {"status": status_of(exc), "error": error_text(exc)}
     try:
@@ -97,6 +98,26 @@ def _save_data(data: EvalData, folder: str) -> None:
     rest["components"] = dict(COMPONENTS)
     with open(os.path.join(folder, "rest.pkl"), "wb") as fh:
         cloudpickle.dump(rest, fh)
+
+
+def _freeze(data: EvalData) -> bytes:
+    """The data, scorer and registry as one picklable blob (for remote workers)."""
+    return cloudpickle.dumps(
+        {
+            "X": data.X,
+            "y": data.y,
+            "splits": data.splits,
+            "scorer": data.scorer,
+            "ctx": data.ctx,
+            "components": dict(COMPONENTS),
+        }
+    )
+
+
+def _restore(blob: bytes) -> EvalData:
+    state = cloudpickle.loads(blob)
+    COMPONENTS.update(state["components"])
+    return EvalData(state["X"], state["y"], state["splits"], state["scorer"], state["ctx"])
 
 
 def _load_data(folder: str) -> EvalData:
@@ -146,6 +167,7 @@ class TrialRunner:
         self.threads = max(1, (os.cpu_count() or 1) // self.n_workers)
         self._dir = None
         self._live: list = []
+        self._dask = None
         self.overhead = {"start": 0.0, "transfer": 0.0}
 
     # -- lifecycle -------------------------------------------------------------
@@ -167,6 +189,9 @@ class TrialRunner:
             proc.join(timeout=5)
             conn.close()
         self._live = []
+        if self._dask is not None:
+            self._dask.close()
+            self._dask = None
         if self._dir is not None:
             shutil.rmtree(self._dir, ignore_errors=True)
             self._dir = None
@@ -182,7 +207,15 @@ class TrialRunner:
         A job still running at ``deadline`` (``time.monotonic()`` seconds) or
         after ``trial_timeout`` is killed and reported with status ``timeout``.
         Every result carries ``duration`` (wall seconds).
+
+        Inside ``with joblib.parallel_backend("dask"):`` the jobs run on the
+        Dask cluster of that backend instead (see :mod:`._dask`).
         """
+        client = dask_client()
+        if client is not None:
+            if self._dask is None:
+                self._dask = DaskRunner(client, self.data, self.trial_timeout)
+            return self._dask.run(jobs, deadline)
         if not self.isolate:
             return [self._run_inline(job) for job in jobs]
         return self._run_isolated(jobs, deadline)
@@ -190,7 +223,7 @@ class TrialRunner:
     def _run_inline(self, job: Job) -> dict:
         t0 = time.perf_counter()
         try:
-            result = _run_job(job, self.data)
+            result = run_job(job, self.data)
         except Exception as exc:
             result = {"status": status_of(exc), "error": error_text(exc)}
         result["duration"] = time.perf_counter() - t0

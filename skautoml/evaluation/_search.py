@@ -130,7 +130,7 @@ def run_search(
                 score_time=float(result.get("score_time", 0.0)),
                 duration=float(result.get("duration", 0.0)),
                 error=result.get("error"),
-                meta=tuple(sorted(dict(proposal.meta).items())),
+                meta=tuple(sorted(_meta(proposal, result).items())),
             )
             cache[trial.candidate] = trial
             trials.append(trial)
@@ -150,6 +150,13 @@ def run_search(
         strategy.tell(batch + [t for t in seen if t is not None])
         strategy_seconds += time.perf_counter() - t0
     return SearchResult(trials, stop_reason, strategy_seconds, repeats, dict(runner.overhead))
+
+
+def _meta(proposal, result: dict) -> dict:
+    meta = dict(proposal.meta)
+    if "worker" in result:  # where a distributed trial ran
+        meta["worker"] = result["worker"]
+    return meta
 
 
 def _renumber(trial: Trial, number: int) -> Trial:

@@ -1,0 +1,74 @@
+"""Trials on a real Dask cluster (LocalCluster on loopback, 2 worker processes)."""
+
+import warnings
+
+import joblib
+import numpy as np
+import pytest
+import support.components  # noqa: F401  (registers the test_* components)
+
+from skautoml import AutoFineTuneClassifier
+
+distributed = pytest.importorskip("distributed", reason="dask[distributed] is not installed")
+
+
+@pytest.fixture(scope="module")
+def client():
+    import dask
+
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
+        cluster = distributed.LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+        )
+        with distributed.Client(cluster) as dask_client:
+            yield dask_client
+        cluster.close()
+
+
+SPACE = {
+    "scaler": ["passthrough", "standard_scaler"],
+    "transformer": ["passthrough"],
+    "classifier": ["test_logreg", "k_neighbors"],
+}
+
+
+def test_trials_run_on_the_cluster_workers(client, small_data):
+    X, y = small_data
+    clf = AutoFineTuneClassifier(
+        search="random", max_trials=6, cv=2, n_jobs=2, random_state=0, search_space=SPACE
+    )
+    with joblib.parallel_backend("dask"):
+        clf.fit(X, y)
+    workers = set(clf.cv_results_["worker"])
+    assert workers <= set(client.scheduler_info()["workers"])
+    assert len(workers) == 2  # batches of two spread over both workers
+    assert np.all(clf.cv_results_["status"] == "ok")
+    # the same trials as without Dask
+    local = AutoFineTuneClassifier(
+        search="random", max_trials=6, cv=2, n_jobs=2, random_state=0, search_space=SPACE
+    ).fit(X, y)
+    np.testing.assert_array_equal(
+        clf.cv_results_["mean_test_score"], local.cv_results_["mean_test_score"]
+    )
+
+
+def test_a_killed_worker_costs_one_trial(client, small_data):
+    X, y = small_data
+    space = {**SPACE, "classifier": ["test_suicide", "test_logreg"]}
+    clf = AutoFineTuneClassifier(
+        search="random", max_trials=4, cv=2, n_jobs=2, random_state=0, search_space=space
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with joblib.parallel_backend("dask"):
+            clf.fit(X, y)
+    status = dict(zip(clf.cv_results_["pipeline"], clf.cv_results_["status"]))
+    errors = dict(zip(clf.cv_results_["pipeline"], clf.cv_results_["error"]))
+    assert status["test_suicide"] == "error"
+    assert "KilledWorker" in errors["test_suicide"]
+    assert "ok" in set(clf.cv_results_["status"])
+    assert clf.score(X, y) > 0.5
