@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+import os
 import time
 import traceback
 import warnings
 from dataclasses import dataclass
 from typing import Any
 
+import joblib
 from sklearn.base import clone
 
 from ..exceptions import DivergedError
@@ -28,6 +30,8 @@ class EvalData:
     splits: list  # list of (train_indices, test_indices)
     scorer: Any
     ctx: BuildContext
+    #: folder shared by the trials of one ``fit`` for caching fitted prefixes
+    cache_dir: str | None = None
 
 
 def _take(X, idx):
@@ -61,6 +65,10 @@ def evaluate_candidate(candidate: Candidate, data: EvalData) -> dict:
     scores, fit_times, score_times = [], [], []
     try:
         template = build_pipeline(candidate, data.ctx)
+        if data.cache_dir is not None and len(template.steps) > 1:
+            # candidates that share a prefix (same steps, same parameters) fit
+            # it once per fold: joblib.Memory keys it by the steps and the data
+            template.memory = joblib.Memory(os.path.join(data.cache_dir, "prefix"), verbose=0)
         for train, test in data.splits:
             pipe = clone(template)
             t0 = time.perf_counter()

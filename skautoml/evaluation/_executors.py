@@ -125,7 +125,14 @@ def _load_data(folder: str) -> EvalData:
     with open(os.path.join(folder, "rest.pkl"), "rb") as fh:
         rest = cloudpickle.load(fh)
     COMPONENTS.update(rest["components"])
-    return EvalData(arrays["X"], arrays["y"], rest["splits"], rest["scorer"], rest["ctx"])
+    return EvalData(
+        arrays["X"],
+        arrays["y"],
+        rest["splits"],
+        rest["scorer"],
+        rest["ctx"],
+        cache_dir=os.path.join(folder, "cache"),
+    )
 
 
 def _describe_exit(code: int | None) -> str:
