@@ -15,6 +15,7 @@ from sklearn.base import clone
 
 from ..exceptions import DivergedError
 from ..space import BuildContext, Candidate, build_pipeline
+from ._fidelity import MedianCurvePruner, TrialPruned, subsample
 
 __all__ = ["EvalData", "evaluate_candidate", "fit_candidate", "status_of"]
 
@@ -40,6 +41,8 @@ def _take(X, idx):
 
 def status_of(exc: BaseException) -> str:
     """Map an exception raised by a trial to its record status."""
+    if isinstance(exc, TrialPruned):
+        return "pruned"
     if isinstance(exc, DivergedError):
         return "diverged"
     if isinstance(exc, MemoryError):
@@ -56,20 +59,31 @@ def error_text(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}{where}"
 
 
-def evaluate_candidate(candidate: Candidate, data: EvalData) -> dict:
+def evaluate_candidate(
+    candidate: Candidate, data: EvalData, fidelity: float = 1.0, prune_curve=None
+) -> dict:
     """Score ``candidate`` on every split; never raises for a failing candidate.
 
+    ``fidelity < 1`` trains on that stratified fraction of each fold's rows
+    (and a network for that fraction of its epochs). ``prune_curve`` holds
+    per-epoch validation accuracies below which a network is stopped.
+
     Returns a dict with ``status``, ``test_scores``, ``fit_time``,
-    ``score_time`` (means per fold) and ``error``.
+    ``score_time`` (means per fold), ``error`` and, for networks, ``curve``
+    (the validation accuracy per epoch of the first fold).
     """
     scores, fit_times, score_times = [], [], []
+    curve = None
     try:
         template = build_pipeline(candidate, data.ctx)
+        _apply_fidelity(template, fidelity, prune_curve)
         if data.cache_dir is not None and len(template.steps) > 1:
             # candidates that share a prefix (same steps, same parameters) fit
             # it once per fold: joblib.Memory keys it by the steps and the data
             template.memory = joblib.Memory(os.path.join(data.cache_dir, "prefix"), verbose=0)
         for train, test in data.splits:
+            if fidelity < 1.0:
+                train = subsample(train, data.y, fidelity, data.ctx.seed)
             pipe = clone(template)
             t0 = time.perf_counter()
             with warnings.catch_warnings():
@@ -84,6 +98,8 @@ def evaluate_candidate(candidate: Candidate, data: EvalData) -> dict:
             if score != score:  # NaN score: the model predicts garbage
                 raise DivergedError("the score is NaN; the model's predictions are not finite")
             scores.append(score)
+            if curve is None:
+                curve = _valid_curve(pipe)
     except Exception as exc:  # a failing candidate is a record, not a crash
         logger.info("trial failed: %s: %s", candidate.describe(), exc)
         return {
@@ -96,6 +112,7 @@ def evaluate_candidate(candidate: Candidate, data: EvalData) -> dict:
     return {
         "status": "ok",
         "test_scores": tuple(scores),
+        "curve": curve,
         "fit_time": _mean(fit_times),
         "score_time": _mean(score_times),
         "error": None,
@@ -109,6 +126,33 @@ def fit_candidate(candidate: Candidate, data: EvalData):
         warnings.simplefilter("ignore")
         pipe.fit(data.X, data.y)
     return pipe
+
+
+def _final_net(pipe):
+    final = pipe.steps[-1][1]
+    return final if hasattr(final, "callbacks") and hasattr(final, "max_epochs") else None
+
+
+def _apply_fidelity(pipe, fidelity: float, prune_curve) -> None:
+    """Fewer epochs at low fidelity; the curve pruner for networks."""
+    net = _final_net(pipe)
+    if net is None:
+        return
+    if fidelity < 1.0:
+        net.set_params(max_epochs=max(2, int(round(net.max_epochs * fidelity))))
+    if prune_curve:
+        callbacks = list(net.callbacks or []) + [("prune", MedianCurvePruner(prune_curve))]
+        net.set_params(callbacks=callbacks)
+
+
+def _valid_curve(pipe):
+    net = _final_net(pipe)
+    if net is None or not hasattr(net, "history_"):
+        return None
+    try:
+        return [float(v) for v in net.history[:, "valid_acc"]]
+    except KeyError:  # trained without a validation split
+        return None
 
 
 def _mean(values) -> float:

@@ -41,6 +41,8 @@ class Job:
 
     candidate: Candidate
     kind: str = "evaluate"
+    fidelity: float = 1.0
+    prune_curve: tuple | None = None
 
 
 def _limit_threads(threads: int) -> None:
@@ -68,7 +70,7 @@ def run_job(job: Job, data: EvalData) -> dict:
         t0 = time.perf_counter()
         pipe = fit_candidate(job.candidate, data)
         return {"status": "ok", "pipeline": pipe, "fit_time": time.perf_counter() - t0}
-    return evaluate_candidate(job.candidate, data)
+    return evaluate_candidate(job.candidate, data, job.fidelity, job.prune_curve)
 
 
 def _child_main(conn, data_dir: str, job_bytes: bytes, threads: int, memory_limit) -> None:

@@ -8,8 +8,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from ..space import Candidate
 from ._executors import Job, TrialRunner
+from ._fidelity import SuccessiveHalving
 from ._trial import Trial
 
 __all__ = ["SearchResult", "run_search"]
@@ -44,6 +47,7 @@ def run_search(
     replay: dict[Candidate, Trial] | None = None,
     known: list[Trial] = (),
     trials_out: list[Trial] | None = None,
+    scheduler: SuccessiveHalving | None = None,
 ) -> SearchResult:
     """Run the search until ``max_trials`` trials, the deadline, or exhaustion.
 
@@ -59,6 +63,7 @@ def run_search(
     ``on_trial`` sees every trial; ``on_new_trial`` only those evaluated now.
     ``trials_out``, when given, is the list trials are appended to, so that a
     caller still holds them if the loop is interrupted.
+    ``scheduler`` turns on multi-fidelity evaluation (see :mod:`._fidelity`).
     """
     trials: list[Trial] = trials_out if trials_out is not None else []
     cache: dict[Candidate, Trial] = {}
@@ -119,7 +124,7 @@ def run_search(
             batch.append(trial)
             if on_trial is not None:
                 on_trial(trial)
-        results = runner.run([Job(p.candidate) for p in fresh], deadline=search_deadline)
+        results = _evaluate(runner, fresh, search_deadline, scheduler)
         for proposal, result in zip(fresh, results):
             trial = Trial(
                 number=len(trials),
@@ -152,10 +157,55 @@ def run_search(
     return SearchResult(trials, stop_reason, strategy_seconds, repeats, dict(runner.overhead))
 
 
+def _evaluate(runner, proposals, deadline, scheduler) -> list[dict]:
+    """Run a batch; with a scheduler, cheap first and full only for the promoted."""
+    if scheduler is None:
+        return runner.run([Job(p.candidate) for p in proposals], deadline=deadline)
+    curve = scheduler.curve_thresholds()
+    low = runner.run(
+        [Job(p.candidate, fidelity=scheduler.fraction, prune_curve=curve) for p in proposals],
+        deadline=deadline,
+    )
+    results = list(low)
+    promoted = []
+    for i, result in enumerate(low):
+        if result["status"] != "ok":
+            continue  # a failure at low fidelity is the trial's record
+        score = float(np.mean(result["test_scores"]))
+        if scheduler.promote(score):
+            promoted.append(i)
+        else:
+            results[i] = {
+                **result,
+                "status": "pruned",
+                "error": (
+                    f"score {score:.4f} on {scheduler.fraction:.0%} of the rows is below "
+                    "the top third of cheap scores so far"
+                ),
+                "fidelity": scheduler.fraction,
+            }
+    if promoted:
+        full = runner.run(
+            [Job(proposals[i].candidate, prune_curve=curve) for i in promoted], deadline=deadline
+        )
+        for i, result in zip(promoted, full):
+            result["low_fidelity_score"] = float(np.mean(low[i]["test_scores"]))
+            result["duration"] = result.get("duration", 0.0) + low[i].get("duration", 0.0)
+            if result["status"] == "ok":
+                scheduler.add_curve(result.get("curve"))
+            results[i] = result
+    return results
+
+
+_RESULT_META = ("worker", "fidelity", "low_fidelity_score")
+
+
 def _meta(proposal, result: dict) -> dict:
+    """The proposal's details plus where and how cheaply the trial ran."""
     meta = dict(proposal.meta)
-    if "worker" in result:  # where a distributed trial ran
-        meta["worker"] = result["worker"]
+    for key in _RESULT_META:
+        if result.get(key) is not None:
+            meta[key] = result[key]
     return meta
 
 

@@ -65,6 +65,9 @@ class Strategy(ABC):
         """The value minimised: ``-score``; a failed trial gets ``-worst + 1``.
 
         Failed trials are told a loss worse than any seen, so the surrogate
-        steers away from them, while their records keep the real status.
+        steers away from them, while their records keep the real status. A
+        trial pruned by multi-fidelity scheduling is told its cheap score.
         """
+        if trial.status == "pruned" and trial.test_scores:
+            return -float(sum(trial.test_scores) / len(trial.test_scores))
         return -trial.mean_score if trial.ok else -worst + 1.0

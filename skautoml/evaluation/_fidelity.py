@@ -1,0 +1,112 @@
+"""Multi-fidelity scheduling: cheap evaluations first, full ones for the promising.
+
+Two mechanisms, both recorded as status ``"pruned"``:
+
+* **Successive halving (ASHA-style, two rungs).** Every new candidate is
+  first scored on a stratified ``1/eta`` of each fold's training rows
+  (networks also train for ``1/eta`` of their epochs), on the full test
+  fold. It is promoted to the full evaluation only if its cheap score is in
+  the top ``1/eta`` of all cheap scores so far (the first ``eta`` always
+  are). Promotion is asynchronous: it never waits for a rung to fill.
+* **Learning-curve pruning for networks.** Once three networks have trained
+  fully, every network gets the per-epoch median of their validation
+  accuracy curves; a network below that median after ``warmup`` epochs is
+  stopped (:class:`MedianCurvePruner`).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from skorch.callbacks import Callback
+
+__all__ = ["MedianCurvePruner", "SuccessiveHalving", "TrialPruned", "subsample"]
+
+
+class TrialPruned(Exception):
+    """Raised inside a trial that a fidelity rule stopped."""
+
+
+class MedianCurvePruner(Callback):
+    """Stop a network whose validation accuracy falls below earlier networks' median.
+
+    Parameters
+    ----------
+    thresholds : tuple of float
+        Median validation accuracy of earlier networks after each epoch.
+    warmup : int, default=3
+        Epochs before any decision.
+    """
+
+    def __init__(self, thresholds=(), warmup=3):
+        self.thresholds = thresholds
+        self.warmup = warmup
+
+    def on_epoch_end(self, net, **kwargs):
+        epoch = len(net.history)
+        if epoch < self.warmup or epoch > len(self.thresholds):
+            return
+        score = net.history[-1].get("valid_acc")
+        if score is not None and score < self.thresholds[epoch - 1]:
+            raise TrialPruned(
+                f"validation accuracy {score:.4f} after epoch {epoch} is below the median "
+                f"{self.thresholds[epoch - 1]:.4f} of earlier networks"
+            )
+
+
+def subsample(train: np.ndarray, y, fraction: float, seed: int) -> np.ndarray:
+    """A stratified, seeded ``fraction`` of the training indices (2+ per class)."""
+    rng = np.random.default_rng(seed)
+    labels = np.asarray(y)[train]
+    keep = []
+    for label in np.unique(labels):
+        rows = train[labels == label]
+        n = min(len(rows), max(2, math.ceil(fraction * len(rows))))
+        keep.append(rng.choice(rows, size=n, replace=False))
+    return np.sort(np.concatenate(keep))
+
+
+class SuccessiveHalving:
+    """The promotion rule of the two-rung scheme.
+
+    Parameters
+    ----------
+    eta : int, default=3
+        Reduction factor: the cheap rung uses ``1/eta`` of the rows, and the
+        top ``1/eta`` of cheap scores are promoted.
+    """
+
+    def __init__(self, eta: int = 3):
+        self.eta = int(eta)
+        self.low_scores: list[float] = []
+        self.curves: list[tuple[float, ...]] = []
+
+    @property
+    def fraction(self) -> float:
+        return 1.0 / self.eta
+
+    def promote(self, low_score: float) -> bool:
+        """Record a cheap score; ``True`` when it earns the full evaluation."""
+        self.low_scores.append(low_score)
+        if len(self.low_scores) <= self.eta:
+            return True
+        cut = float(np.quantile(self.low_scores, 1.0 - 1.0 / self.eta))
+        return low_score >= cut
+
+    def add_curve(self, curve) -> None:
+        if curve:
+            self.curves.append(tuple(curve))
+
+    def curve_thresholds(self) -> tuple[float, ...] | None:
+        """Per-epoch medians of the recorded curves, once three exist."""
+        if len(self.curves) < 3:
+            return None
+        length = max(len(c) for c in self.curves)
+        medians = []
+        for epoch in range(length):
+            values = [c[epoch] for c in self.curves if len(c) > epoch]
+            if len(values) < 3:
+                break
+            medians.append(float(np.median(values)))
+        return tuple(medians)
