@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import shutil
+import tempfile
 import time
 import warnings
 from collections import Counter
@@ -22,6 +25,7 @@ from ._progress import Progress
 from ._results import candidate_params, cv_results, leaderboard_frame
 from ._version import __version__
 from .data import categorical_columns, check_X, check_y
+from .data._images import image_format, images_to_rows
 from .evaluation import (
     EvalData,
     Job,
@@ -32,9 +36,11 @@ from .evaluation import (
     run_search,
 )
 from .evaluation._checkpoint import open_checkpoint
+from .evaluation._fidelity import SuccessiveHalving
 from .exceptions import AllTrialsFailedError, SearchWarning, TrialFailedWarning
-from .nets import resolve_device
+from .nets import release_feature_cache, resolve_device
 from .space import PRESETS, BuildContext, SearchSpace, make_space
+from .space._image_components import resolve_backbones
 from .strategies import STRATEGIES, make_strategy
 
 __all__ = ["AutoFineTuneClassifier"]
@@ -43,6 +49,9 @@ logger = logging.getLogger("skautoml")
 
 #: seconds kept free for starting the refit process and returning its result
 _REFIT_OVERHEAD = 2.0
+
+#: multi_fidelity="auto" schedules cheap evaluations first from this many rows
+_MULTI_FIDELITY_ROWS = 2000
 
 
 class AutoFineTuneClassifier(ClassifierMixin, BaseEstimator):
@@ -59,7 +68,8 @@ class AutoFineTuneClassifier(ClassifierMixin, BaseEstimator):
         The strategy. ``"bayes"`` is scikit-optimize's ``gp_minimize`` driven
         through ``Optimizer`` ask/tell (batches of ``n_jobs`` trials);
         ``"random"`` samples the space; ``"genetic"`` evolves pipeline trees
-        with DEAP (when installed in this version).
+        (chains, feature unions, out-of-fold stacking) with DEAP, NSGA-II on
+        score against complexity; see ``docs/search.md``.
     max_trials : int, default=None
         Stop after this many evaluated candidates. ``None`` means no limit
         (``time_budget`` then bounds the search).
@@ -87,14 +97,17 @@ class AutoFineTuneClassifier(ClassifierMixin, BaseEstimator):
         ``1`` shows a progress bar with the best score so far; details go to
         the ``"skautoml"`` logger at any level.
     population_size : int, default=20
-        Genetic search: individuals per generation.
+        Genetic search: random trees in generation 0, then parents kept and
+        offspring bred per generation (mu and lambda of mu + lambda).
     generations : int, default=None
-        Genetic search: stop after this many generations (``None``: the
-        budget decides).
+        Genetic search: stop after this many generations bred after the
+        initial population (``None``: ``max_trials``/``time_budget`` decide).
     mutation_rate : float, default=0.9
         Genetic search: probability that an offspring comes from mutation.
     crossover_rate : float, default=0.1
         Genetic search: probability that an offspring comes from crossover.
+        Rates adding up to more than 1 are scaled to sum to 1; a remainder
+        below 1 breeds fresh random trees.
     device : str, default="auto"
         Torch device for networks; ``"auto"`` uses a GPU when present.
     trial_time_limit : float, default=None
@@ -105,6 +118,32 @@ class AutoFineTuneClassifier(ClassifierMixin, BaseEstimator):
         Megabytes one trial may allocate beyond its worker's start-up size; a
         trial that needs more is stopped and recorded as ``"memout"``.
         ``None`` means no limit.
+    backbone : "auto", str, torch.nn.Module, type, path or list, default="auto"
+        Image data: the networks to fine-tune. ``"auto"`` searches the small
+        CNN and the pretrained EfficientNet-Lite0 (all installed
+        EfficientNet-Lite variants on a GPU); a registered name
+        (``"small_cnn"``, ``"efficientnet_lite0"``, ``"efficientnet_lite1"``,
+        ``"efficientnet_lite2"``), ``"torchvision:<name>"``, ``"timm:<name>"``,
+        a checkpoint path, a ``torch.nn.Module`` (instance or class) or a
+        :class:`~skautoml.nets.CustomBackbone`, or a list of these (at most one
+        custom), limits the choice. Ignored for tabular data. See
+        ``docs/images.md``.
+    image_shape : tuple of int, default=None
+        Read 2-D ``X`` as flattened images of this shape: ``(H, W)`` (grey) or
+        ``(H, W, C)`` / ``(C, H, W)``; e.g. ``(8, 8)`` for scikit-learn's
+        digits. ``None`` keeps 2-D data tabular. 3-D ``X`` ``(n, H, W)`` and
+        4-D ``X`` are always images.
+    channels : {"first", "last"}, default=None
+        Where the channel axis of 4-D images is. ``None`` decides: the last
+        axis when it has 1, 3 or 4 entries (also when the first has too),
+        else the first when it has.
+    multi_fidelity : bool or "auto", default="auto"
+        Evaluate every candidate cheaply first (on a third of each fold's
+        training rows; networks for a third of their epochs) and fully only
+        when its cheap score is in the top third so far; once three networks
+        have trained, stop a network whose validation curve falls below
+        their median. Such trials are recorded as ``"pruned"``. ``"auto"``
+        turns it on from 2,000 rows, where fits are costly enough to gain.
     checkpoint : str or path-like, default=None
         A file to which every finished trial is appended (JSON lines). Fitting
         again with the same file, settings and data resumes: recorded trials
@@ -135,6 +174,12 @@ class AutoFineTuneClassifier(ClassifierMixin, BaseEstimator):
         Column names, when ``X`` was a DataFrame with string column names.
     search_report_ : dict
         Why the search stopped, and the time spent outside model fitting.
+    pareto_front_ : list of dict
+        Genetic search only: the evaluated candidates no other beats on both
+        score and complexity, simplest first, each as ``{"candidate",
+        "pipeline", "score", "complexity", "trial"}``. ``cv_results_`` and
+        :meth:`leaderboard` then also hold ``generation``, ``operator`` and
+        ``parents`` (trial numbers) per trial.
 
     Examples
     --------
@@ -164,8 +209,12 @@ class AutoFineTuneClassifier(ClassifierMixin, BaseEstimator):
         "device": [str],
         "trial_time_limit": [Interval(Real, 0, None, closed="neither"), None],
         "memory_limit": [Interval(Real, 0, None, closed="neither"), None],
+        "multi_fidelity": ["boolean", StrOptions({"auto"})],
         "checkpoint": [str, os.PathLike, None],
         "resume": ["boolean", StrOptions({"force"})],
+        "backbone": "no_validation",
+        "image_shape": [tuple, list, None],
+        "channels": [StrOptions({"first", "last"}), None],
     }
 
     def __init__(
@@ -187,8 +236,12 @@ class AutoFineTuneClassifier(ClassifierMixin, BaseEstimator):
         device="auto",
         trial_time_limit=None,
         memory_limit=None,
+        multi_fidelity="auto",
         checkpoint=None,
         resume=True,
+        backbone="auto",
+        image_shape=None,
+        channels=None,
     ):
         self.search = search
         self.max_trials = max_trials
@@ -206,8 +259,12 @@ class AutoFineTuneClassifier(ClassifierMixin, BaseEstimator):
         self.device = device
         self.trial_time_limit = trial_time_limit
         self.memory_limit = memory_limit
+        self.multi_fidelity = multi_fidelity
         self.checkpoint = checkpoint
         self.resume = resume
+        self.backbone = backbone
+        self.image_shape = image_shape
+        self.channels = channels
 
     # -- fit ---------------------------------------------------------------------
     @_fit_context(prefer_skip_nested_validation=True)
@@ -229,7 +286,8 @@ class AutoFineTuneClassifier(ClassifierMixin, BaseEstimator):
         started = time.monotonic()
         deadline = None if self.time_budget is None else started + float(self.time_budget)
         self._check_settings()
-        X = check_X(self, X, reset=True)
+        self.image_format_ = image_format(X, image_shape=self.image_shape, channels=self.channels)
+        X = check_X(self, self._image_rows(X), reset=True)
         y = check_y(y, X.shape[0])
         self.classes_ = np.unique(y)
         rng = check_random_state(self.random_state)
@@ -242,6 +300,7 @@ class AutoFineTuneClassifier(ClassifierMixin, BaseEstimator):
             has_missing=_has_missing(X),
             seed=seed,
             device=resolve_device(self.device),
+            **self._image_context(resolve_device(self.device)),
         )
         space = make_space(self.search_space, ctx)
         splits = self._splits(X, y, seed)
@@ -269,6 +328,7 @@ class AutoFineTuneClassifier(ClassifierMixin, BaseEstimator):
                 trial_timeout=self._trial_limit(),
                 memory_limit=self.memory_limit,
             ) as runner,
+            _removed_after(ctx.cache_dir),
         ):
             try:
                 result = run_search(
@@ -283,6 +343,7 @@ class AutoFineTuneClassifier(ClassifierMixin, BaseEstimator):
                     replay=journal.replay,
                     known=journal.known,
                     trials_out=trials,
+                    scheduler=self._scheduler(X.shape[0]),
                 )
             except KeyboardInterrupt:
                 if best_trial(trials) is None:
@@ -301,6 +362,7 @@ class AutoFineTuneClassifier(ClassifierMixin, BaseEstimator):
             t0 = time.perf_counter()
             self.best_pipeline_ = self._refit(runner, best, trials, data, deadline)
             self.refit_time_ = time.perf_counter() - t0
+            release_feature_cache(self.best_pipeline_)
 
         self._record(trials, best, result, strategy, len(splits), started)
         return self
@@ -332,6 +394,21 @@ class AutoFineTuneClassifier(ClassifierMixin, BaseEstimator):
         settings = {k: v for k, v in self.get_params().items() if k not in ignored}
         return joblib.hash((repr(sorted(settings.items())), X, y))
 
+    def _image_rows(self, X):
+        fmt = getattr(self, "image_format_", None)
+        return X if fmt is None else images_to_rows(X, fmt)
+
+    def _image_context(self, device) -> dict:
+        fmt = self.image_format_
+        if fmt is None:
+            return {}
+        return {
+            "kind": "image",
+            "image_shape": fmt.shape,
+            "backbones": resolve_backbones(self.backbone, device),
+            "cache_dir": tempfile.mkdtemp(prefix="skautoml-features-"),
+        }
+
     def _check_settings(self):
         if self.max_trials is None and self.time_budget is None:
             raise ValueError(
@@ -348,6 +425,12 @@ class AutoFineTuneClassifier(ClassifierMixin, BaseEstimator):
                 f"search_space={self.search_space!r} is not a preset; choose one of "
                 f"{sorted(PRESETS)}, a dict of role -> component names, or a SearchSpace"
             )
+
+    def _scheduler(self, n_samples):
+        on = self.multi_fidelity
+        if on == "auto":
+            on = n_samples >= _MULTI_FIDELITY_ROWS
+        return SuccessiveHalving(eta=3) if on else None
 
     def _trial_limit(self):
         if self.trial_time_limit is not None:
@@ -397,7 +480,8 @@ class AutoFineTuneClassifier(ClassifierMixin, BaseEstimator):
 
     @staticmethod
     def _warn_failures(trials):
-        failed = Counter(t.status for t in trials if not t.ok)
+        # pruned trials are the scheduler's choice, not failures
+        failed = Counter(t.status for t in trials if t.status not in ("ok", "pruned"))
         if failed and any(t.ok for t in trials):
             summary = ", ".join(f"{n} {status}" for status, n in sorted(failed.items()))
             warnings.warn(
@@ -422,7 +506,7 @@ class AutoFineTuneClassifier(ClassifierMixin, BaseEstimator):
             Probabilities.
         """
         check_is_fitted(self, "best_pipeline_")
-        X = check_X(self, X, reset=False)
+        X = check_X(self, self._image_rows(X), reset=False)
         return self.best_pipeline_.predict_proba(X)
 
     def predict(self, X):
@@ -523,3 +607,13 @@ def _all_failed_message(trials) -> str:
     if not trials:
         lines = ["no trial could run within the budget; raise time_budget or max_trials"]
     return "\n".join(lines)
+
+
+@contextlib.contextmanager
+def _removed_after(folder):
+    """Remove ``folder`` (the per-fit feature cache) when the block ends."""
+    try:
+        yield folder
+    finally:
+        if folder:
+            shutil.rmtree(folder, ignore_errors=True)
