@@ -193,3 +193,17 @@ def test_progress_bar_and_no_print(small_data, capsys):
     quick(verbose=0).fit(X, y)
     out, err = capsys.readouterr()
     assert out == "" and err == ""
+
+
+def test_multi_fidelity_prunes_and_records_it(small_data):
+    X, y = small_data
+    clf = quick(max_trials=9, multi_fidelity=True).fit(X, y)
+    status = list(clf.cv_results_["status"])
+    assert "pruned" in status and "ok" in status
+    board = clf.leaderboard()
+    assert "fidelity" in board.columns
+    # a pruned trial keeps its cheap scores but ranks below every full one
+    ranks = clf.cv_results_["rank_test_score"]
+    ok = clf.cv_results_["status"] == "ok"
+    assert ranks[~ok].min() > ranks[ok].max()
+    assert clf.best_candidate_.ok
