@@ -291,7 +291,9 @@ def load_image_folder(path, *, size=None, mode=None):
             "path/<class>/<image files>"
         )
     classes = sorted(
-        d for d in os.listdir(root) if not d.startswith(".") and os.path.isdir(os.path.join(root, d))
+        d
+        for d in os.listdir(root)
+        if not d.startswith(".") and os.path.isdir(os.path.join(root, d))
     )
     if not classes:
         raise ValueError(

@@ -258,7 +258,9 @@ class CustomBackbone:
             load_checkpoint(module, self.checkpoint)
         if all(hasattr(module, a) for a in ("forward_features", "feature_dim", "block_groups")):
             return module
-        dim = _feature_dim(module, self.in_channels or input_channels(module) or in_channels, self.resolution or 32)
+        dim = _feature_dim(
+            module, self.in_channels or input_channels(module) or in_channels, self.resolution or 32
+        )
         return _ModuleAdapter(module, dim)
 
 

@@ -118,7 +118,9 @@ class ImagePreprocess(nn.Module):
         theta[:, 1, 1] = scale
         theta[:, :, 2] = shift
         grid = F.affine_grid(theta, list(x.shape), align_corners=False)
-        return F.grid_sample(x, grid, mode="bilinear", padding_mode="reflection", align_corners=False)
+        return F.grid_sample(
+            x, grid, mode="bilinear", padding_mode="reflection", align_corners=False
+        )
 
 
 def make_head(in_features: int, n_classes: int, head="linear", dropout=0.0, hidden=256):
@@ -184,12 +186,19 @@ class ImageClassifier(nn.Module):
     backbone_params : dict or None, default=None
         Extra keyword arguments of a registered backbone's loader (e.g.
         ``{"width": 16, "depth": 2}`` for ``"small_cnn"``).
+    bn_stats : {"auto", "frozen", "train"}, default="auto"
+        Whether batch-norm running statistics update during training.
+        ``"auto"`` freezes them for pretrained backbones: with a few hundred
+        images and EfficientNet's slow momentum (0.01) they would otherwise
+        lag far behind the adapted weights and ruin evaluation-mode
+        predictions.
 
     Notes
     -----
     A batch-norm layer whose parameters are all frozen (``requires_grad``
-    False) stays in evaluation mode during training, so that its running
-    statistics are frozen too.
+    False), or any batch-norm layer when ``bn_stats`` freezes statistics,
+    stays in evaluation mode during training, so that its running statistics
+    do not change.
 
     Examples
     --------
@@ -210,9 +219,13 @@ class ImageClassifier(nn.Module):
         head_hidden=256,
         augment="none",
         backbone_params=None,
+        bn_stats="auto",
     ):
         super().__init__()
+        if bn_stats not in ("auto", "frozen", "train"):
+            raise ValueError(f"bn_stats must be 'auto', 'frozen' or 'train'; got {bn_stats!r}")
         spec = resolve_backbone(backbone)
+        self.freeze_bn_stats = spec.pretrained if bn_stats == "auto" else bn_stats == "frozen"
         if backbone_params:
             from dataclasses import replace
 
@@ -236,10 +249,8 @@ class ImageClassifier(nn.Module):
         if mode:
             for module in self.modules():
                 params = list(module.parameters(recurse=False))
-                if (
-                    isinstance(module, _BatchNorm)
-                    and params
-                    and not any(p.requires_grad for p in params)
+                if isinstance(module, _BatchNorm) and (
+                    self.freeze_bn_stats or (params and not any(p.requires_grad for p in params))
                 ):
                     module.eval()
         return self

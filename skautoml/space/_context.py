@@ -28,6 +28,11 @@ class BuildContext:
         component with a ``random_state``.
     device : str
         Torch device for networks.
+    backbones : tuple
+        Image data: the backbones to search (zoo names, or one custom spec).
+    cache_dir : str or None
+        Image data: folder shared by the trials for cached frozen-backbone
+        features (created and removed by ``fit``).
     """
 
     n_samples: int
@@ -39,3 +44,5 @@ class BuildContext:
     image_shape: tuple | None = None
     seed: int = 0
     device: str = "cpu"
+    backbones: tuple = ()
+    cache_dir: str | None = None

@@ -271,6 +271,10 @@ def make_space(search_space: Any, ctx: BuildContext) -> SearchSpace:
     """
     if isinstance(search_space, SearchSpace):
         return search_space
+    if ctx.kind == "image":
+        from ._image_components import image_space
+
+        return image_space(search_space, ctx)
     fixed: tuple[Step, ...] = ()
     if ctx.categorical_columns:
         fixed = (Step("one_hot_encoder"),)
@@ -299,3 +303,7 @@ def make_space(search_space: Any, ctx: BuildContext) -> SearchSpace:
         "search_space must be None, a preset name, a dict of role -> component names, "
         f"or a SearchSpace; got {type(search_space).__name__}"
     )
+
+
+# The image components register themselves on import (kinds={"image"}).
+from . import _image_components  # noqa: E402, F401

