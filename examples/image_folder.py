@@ -61,7 +61,7 @@ def main():
         random_state=0,
     )
     clf.fit(X_train, y_train)
-    print(clf.leaderboard()[["pipeline", "mean_test_score", "status"]].head())
+    print(clf.leaderboard()[["pipeline", "score", "status"]].head())
     print(f"best: {clf.best_candidate_.candidate.describe()}")
     print(f"test accuracy: {clf.score(X_test, y_test):.3f}")
 
