@@ -2,12 +2,14 @@
 
 from ._base import Proposal, Strategy
 from ._bayes import BayesStrategy
+from ._genetic import GeneticStrategy
 from ._random import RandomStrategy
 
 #: name -> strategy class; the estimator's ``search`` parameter picks one.
 STRATEGIES: dict[str, type[Strategy]] = {
     RandomStrategy.name: RandomStrategy,
     BayesStrategy.name: BayesStrategy,
+    GeneticStrategy.name: GeneticStrategy,
 }
 
 
@@ -20,4 +22,12 @@ def make_strategy(name: str, space, seed: int, **options) -> Strategy:
     return cls(space, seed, **options)
 
 
-__all__ = ["STRATEGIES", "BayesStrategy", "Proposal", "RandomStrategy", "Strategy", "make_strategy"]
+__all__ = [
+    "STRATEGIES",
+    "BayesStrategy",
+    "GeneticStrategy",
+    "Proposal",
+    "RandomStrategy",
+    "Strategy",
+    "make_strategy",
+]
