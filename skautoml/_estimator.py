@@ -173,7 +173,11 @@ class AutoFineTuneClassifier(ClassifierMixin, BaseEstimator):
     feature_names_in_ : ndarray of str
         Column names, when ``X`` was a DataFrame with string column names.
     search_report_ : dict
-        Why the search stopped, and the time spent outside model fitting.
+        Why the search stopped, the time spent outside model fitting, and
+        ``refit_source``: ``"refit"`` (the best candidate refit on all rows),
+        ``"first_fold"`` (no time to refit: its pipeline fitted on the first
+        CV fold's training rows during the search) or ``"fastest"`` (the
+        fastest successful candidate refit, when no such pipeline was kept).
     pareto_front_ : list of dict
         Genetic search only: the evaluated candidates no other beats on both
         score and complexity, simplest first, each as ``{"candidate",
@@ -360,11 +364,12 @@ class AutoFineTuneClassifier(ClassifierMixin, BaseEstimator):
             if best is None:
                 raise AllTrialsFailedError(_all_failed_message(trials))
             t0 = time.perf_counter()
-            self.best_pipeline_ = self._refit(runner, best, trials, data, deadline)
+            self.best_pipeline_, refit_source = self._refit(runner, best, trials, data, deadline)
             self.refit_time_ = time.perf_counter() - t0
             release_feature_cache(self.best_pipeline_)
 
         self._record(trials, best, result, strategy, len(splits), started)
+        self.search_report_["refit_source"] = refit_source
         return self
 
     def _record(self, trials, best, result, strategy, n_splits, started):
@@ -464,19 +469,42 @@ class AutoFineTuneClassifier(ClassifierMixin, BaseEstimator):
         return [(np.asarray(tr), np.asarray(te)) for tr, te in cv.split(X, y)]
 
     def _refit(self, runner, best, trials, data, deadline):
-        refit = runner.run([Job(best.candidate, "refit")], deadline=deadline)[0]
+        """Refit ``best`` on all rows; fall back on a model fitted during the search.
+
+        When the refit cannot finish before the deadline (or a second Ctrl-C
+        stops it), ``best_pipeline_`` is the best trial's first-fold
+        pipeline, kept by the runner; only when there is none is the fastest
+        successful candidate refit here, outside the budget.
+        """
+        try:
+            refit = runner.run([Job(best.candidate, "refit")], deadline=deadline)[0]
+        except KeyboardInterrupt:
+            refit = {"status": "interrupted", "error": "Ctrl-C during the refit"}
         if refit["status"] == "ok":
-            return refit["pipeline"]
-        ok = sorted((t for t in trials if t.ok), key=lambda t: t.fit_time)
-        fallback = ok[0]
-        warnings.warn(
+            return refit["pipeline"], "refit"
+        why = (
             f"the refit of the best candidate ({best.candidate.describe()}) did not finish "
-            f"({refit['status']}: {refit.get('error')}); refitting the fastest successful "
-            f"candidate ({fallback.candidate.describe()}) instead",
+            f"({refit['status']}: {refit.get('error')})"
+        )
+        kept = runner.kept
+        if kept is not None:
+            warnings.warn(
+                f"{why}; best_pipeline_ is {kept.candidate.describe()} (CV score "
+                f"{kept.score:.4f}) as fitted on the training rows of the first CV fold "
+                f"({kept.n_train} of {len(data.y)} rows). Raise time_budget to refit on "
+                "all rows.",
+                SearchWarning,
+                stacklevel=4,
+            )
+            return kept.pipeline, "first_fold"
+        fallback = min((t for t in trials if t.ok), key=lambda t: t.fit_time)
+        warnings.warn(
+            f"{why}; refitting the fastest successful candidate "
+            f"({fallback.candidate.describe()}) instead",
             SearchWarning,
             stacklevel=4,
         )
-        return fit_candidate(fallback.candidate, data)
+        return fit_candidate(fallback.candidate, data), "fastest"
 
     @staticmethod
     def _warn_failures(trials):

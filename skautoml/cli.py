@@ -34,7 +34,9 @@ def _parser() -> argparse.ArgumentParser:
     fit.add_argument("--time-budget", type=float, default=60.0, help="seconds (default 60)")
     fit.add_argument("--max-trials", type=int, default=None)
     fit.add_argument("--search", default="bayes", help="bayes, random or genetic")
-    fit.add_argument("--search-space", default=None, help="a preset: default, classical, fast, nets")
+    fit.add_argument(
+        "--search-space", default=None, help="a preset: default, classical, fast, nets"
+    )
     fit.add_argument("--cv", type=int, default=3)
     fit.add_argument("--scoring", default=None, help="a scikit-learn scorer name")
     fit.add_argument("--n-jobs", type=int, default=None)

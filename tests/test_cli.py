@@ -28,10 +28,25 @@ def csv_path(tmp_path):
 
 def test_fit_prints_leaderboard_and_saves(csv_path, tmp_path, capsys):
     model = tmp_path / "model.pkl"
-    code = main([
-        "fit", str(csv_path), "--target", "label", "--max-trials", "2", "--cv", "2",
-        "--search", "random", "--search-space", "fast", "--output", str(model), "--quiet",
-    ])
+    code = main(
+        [
+            "fit",
+            str(csv_path),
+            "--target",
+            "label",
+            "--max-trials",
+            "2",
+            "--cv",
+            "2",
+            "--search",
+            "random",
+            "--search-space",
+            "fast",
+            "--output",
+            str(model),
+            "--quiet",
+        ]
+    )
     out = capsys.readouterr().out
     assert code == 0
     assert "rank" in out and "pipeline" in out and "best:" in out

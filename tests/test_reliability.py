@@ -4,6 +4,8 @@ import glob
 import json
 import os
 import signal
+import subprocess
+import sys
 import tempfile
 import threading
 import warnings
@@ -129,6 +131,50 @@ def test_ctrl_c_keeps_the_best_so_far_and_leaves_nothing(small_data):
     assert clf.best_pipeline_[-1].__class__.__name__ == "LogisticRegression"
     assert clf.score(X, y) > 0.5
     assert leftovers() == ([], [])
+
+
+def test_a_refit_that_overruns_falls_back_on_the_first_fold_model(small_data):
+    X, y = small_data
+    space = {"scaler": ["passthrough"], "transformer": ["passthrough"]}
+    space["classifier"] = ["test_slow_refit"]
+    clf = est(max_trials=1, time_budget=20, trial_time_limit=15, search_space=space)
+    with pytest.warns(SearchWarning, match="first CV fold"):
+        clf.fit(X, y)
+    report = clf.search_report_
+    assert report["refit_source"] == "first_fold"
+    assert report["total_seconds"] < 20 + 3  # the budget holds: no refit outside it
+    model = clf.best_pipeline_[-1]
+    assert model.__class__.__name__ == "SlowOnAllRows"
+    assert model.coef_.shape[1] == X.shape[1]  # fitted, on a fold's rows
+    assert set(clf.predict(X)) <= set(clf.classes_)
+    assert clf.score(X, y) > 0.5
+    assert leftovers() == ([], [])
+
+
+def test_a_refit_that_finishes_is_reported_as_such(small_data):
+    X, y = small_data
+    clf = est(max_trials=2).fit(X, y)
+    assert clf.search_report_["refit_source"] == "refit"
+
+
+def test_a_script_without_a_main_guard_runs(tmp_path):
+    # workers must not re-run the user's script: with no ``if __name__ ==
+    # "__main__":`` guard, each one would call fit again and die
+    script = tmp_path / "unguarded.py"
+    script.write_text(
+        "from sklearn.datasets import make_classification\n"
+        "from skautoml import AutoFineTuneClassifier\n"
+        "X, y = make_classification(n_samples=80, n_features=5, random_state=0)\n"
+        "clf = AutoFineTuneClassifier(search='random', max_trials=2, cv=2,\n"
+        "                             search_space='fast', random_state=0, time_budget=None)\n"
+        "clf.fit(X, y)\n"
+        "print('STATUS', *clf.cv_results_['status'])\n"
+    )
+    done = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=300, check=False
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "STATUS ok ok" in done.stdout
 
 
 def test_a_dying_worker_costs_its_trial_only(small_data):

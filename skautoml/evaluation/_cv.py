@@ -60,7 +60,11 @@ def error_text(exc: BaseException) -> str:
 
 
 def evaluate_candidate(
-    candidate: Candidate, data: EvalData, fidelity: float = 1.0, prune_curve=None
+    candidate: Candidate,
+    data: EvalData,
+    fidelity: float = 1.0,
+    prune_curve=None,
+    keep_above: float | None = None,
 ) -> dict:
     """Score ``candidate`` on every split; never raises for a failing candidate.
 
@@ -70,10 +74,14 @@ def evaluate_candidate(
 
     Returns a dict with ``status``, ``test_scores``, ``fit_time``,
     ``score_time`` (means per fold), ``error`` and, for networks, ``curve``
-    (the validation accuracy per epoch of the first fold).
+    (the validation accuracy per epoch of the first fold). With
+    ``keep_above``, a trial whose mean score beats it also returns its first
+    fold's fitted pipeline as ``model`` (the fallback when the refit cannot
+    finish in time).
     """
     scores, fit_times, score_times = [], [], []
     curve = None
+    first_model = None
     try:
         template = build_pipeline(candidate, data.ctx)
         _apply_fidelity(template, fidelity, prune_curve)
@@ -98,7 +106,8 @@ def evaluate_candidate(
             if score != score:  # NaN score: the model predicts garbage
                 raise DivergedError("the score is NaN; the model's predictions are not finite")
             scores.append(score)
-            if curve is None:
+            if first_model is None:
+                first_model = pipe
                 curve = _valid_curve(pipe)
     except Exception as exc:  # a failing candidate is a record, not a crash
         logger.info("trial failed: %s: %s", candidate.describe(), exc)
@@ -109,7 +118,7 @@ def evaluate_candidate(
             "score_time": _mean(score_times),
             "error": error_text(exc),
         }
-    return {
+    result = {
         "status": "ok",
         "test_scores": tuple(scores),
         "curve": curve,
@@ -117,6 +126,9 @@ def evaluate_candidate(
         "score_time": _mean(score_times),
         "error": None,
     }
+    if keep_above is not None and _mean(scores) > keep_above:
+        result["model"] = first_model
+    return result
 
 
 def fit_candidate(candidate: Candidate, data: EvalData):

@@ -11,14 +11,17 @@ memory-mapped by the workers; the folder is removed when the runner closes.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing as mp
 import os
 import shutil
 import signal
+import sys
 import tempfile
+import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from multiprocessing.connection import wait
 
 import cloudpickle
@@ -28,7 +31,7 @@ from ..space import COMPONENTS, Candidate
 from ._cv import EvalData, error_text, evaluate_candidate, fit_candidate, status_of
 from ._dask import DaskRunner, dask_client
 
-__all__ = ["Job", "TrialRunner"]
+__all__ = ["Job", "KeptModel", "TrialRunner"]
 
 logger = logging.getLogger("skautoml")
 
@@ -43,6 +46,19 @@ class Job:
     kind: str = "evaluate"
     fidelity: float = 1.0
     prune_curve: tuple | None = None
+    #: return the first fold's fitted pipeline when the mean score beats this
+    keep_above: float | None = None
+
+
+@dataclass(frozen=True)
+class KeptModel:
+    """The best trial's first-fold pipeline: what ``fit`` falls back on when
+    the refit cannot finish in time (or the user interrupts it)."""
+
+    candidate: Candidate
+    score: float
+    pipeline: object
+    n_train: int
 
 
 def _limit_threads(threads: int) -> None:
@@ -70,7 +86,9 @@ def run_job(job: Job, data: EvalData) -> dict:
         t0 = time.perf_counter()
         pipe = fit_candidate(job.candidate, data)
         return {"status": "ok", "pipeline": pipe, "fit_time": time.perf_counter() - t0}
-    return evaluate_candidate(job.candidate, data, job.fidelity, job.prune_curve)
+    return evaluate_candidate(
+        job.candidate, data, job.fidelity, job.prune_curve, keep_above=job.keep_above
+    )
 
 
 def _child_main(conn, data_dir: str, job_bytes: bytes, threads: int, memory_limit) -> None:
@@ -178,13 +196,31 @@ class TrialRunner:
         self._live: list = []
         self._dask = None
         self.overhead = {"start": 0.0, "transfer": 0.0}
+        #: the first-fold pipeline of the best full evaluation so far
+        self.kept: KeptModel | None = None
 
     # -- lifecycle -------------------------------------------------------------
     def __enter__(self):
         if self.isolate:
             self._dir = tempfile.mkdtemp(prefix="skautoml-")
             _save_data(self.data, self._dir)
+            if dask_client() is None:
+                self._warm_up()
         return self
+
+    def _warm_up(self) -> None:
+        """Boot the forkserver before any trial's clock starts.
+
+        Its first start imports torch and scikit-learn (seconds, more on a
+        loaded machine); charged to the first trial, that could time it out.
+        Once per Python process: later fits find the server running.
+        """
+        t0 = time.perf_counter()
+        with _main_not_reimported():
+            proc = _forkserver().Process(target=_noop, daemon=True)
+            proc.start()
+        proc.join()
+        self.overhead["start"] += time.perf_counter() - t0
 
     def __exit__(self, *exc):
         self.close()
@@ -198,6 +234,7 @@ class TrialRunner:
             proc.join(timeout=5)
             conn.close()
         self._live = []
+        self.kept = None
         if self._dask is not None:
             self._dask.close()
             self._dask = None
@@ -219,7 +256,32 @@ class TrialRunner:
 
         Inside ``with joblib.parallel_backend("dask"):`` the jobs run on the
         Dask cluster of that backend instead (see :mod:`._dask`).
+
+        Full evaluations that beat every earlier one send back their first
+        fold's fitted pipeline, kept as :attr:`kept`.
         """
+        jobs = [self._keep_request(job) for job in jobs]
+        results = self._dispatch(jobs, deadline)
+        self._keep_best(jobs, results)
+        return results
+
+    def _keep_request(self, job: Job) -> Job:
+        if job.kind != "evaluate" or job.fidelity < 1.0:
+            return job
+        best = self.kept.score if self.kept is not None else float("-inf")
+        return replace(job, keep_above=best)
+
+    def _keep_best(self, jobs: list[Job], results: list[dict]) -> None:
+        for job, result in zip(jobs, results):
+            model = result.pop("model", None)
+            if model is None or result.get("status") != "ok":
+                continue
+            score = sum(result["test_scores"]) / len(result["test_scores"])
+            if self.kept is None or score > self.kept.score:
+                n_train = len(self.data.splits[0][0]) if self.data.splits else 0
+                self.kept = KeptModel(job.candidate, score, model, n_train)
+
+    def _dispatch(self, jobs: list[Job], deadline: float | None) -> list[dict]:
         client = dask_client()
         if client is not None:
             if self._dask is None:
@@ -239,8 +301,7 @@ class TrialRunner:
         return result
 
     def _start(self, job: Job):
-        ctx = mp.get_context("forkserver")
-        ctx.set_forkserver_preload(_PRELOAD)
+        ctx = _forkserver()
         t0 = time.perf_counter()
         parent, child = ctx.Pipe(duplex=False)
         proc = ctx.Process(
@@ -248,7 +309,8 @@ class TrialRunner:
             args=(child, self._dir, cloudpickle.dumps(job), self.threads, self.memory_limit),
             daemon=True,
         )
-        proc.start()
+        with _main_not_reimported():
+            proc.start()
         child.close()
         self.overhead["start"] += time.perf_counter() - t0
         return proc, parent
@@ -319,6 +381,47 @@ class TrialRunner:
 
     def _forget(self, proc) -> None:
         self._live = [(p, c) for p, c in self._live if p is not proc]
+
+
+def _forkserver():
+    ctx = mp.get_context("forkserver")
+    ctx.set_forkserver_preload(_PRELOAD)
+    return ctx
+
+
+def _noop() -> None:
+    """A worker that does nothing (starts the forkserver)."""
+
+
+_MAIN_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def _main_not_reimported():
+    """Start a worker without it re-running the user's ``__main__`` module.
+
+    ``multiprocessing`` makes a forkserver child import the parent's main
+    script (or ``-m`` module) first. A script that calls ``fit`` at top
+    level, with no ``if __name__ == "__main__":`` guard, would then call
+    ``fit`` again in every worker, and every trial would die. Workers need
+    nothing from ``__main__``: the job (and any class or component defined
+    there) reaches them by value through cloudpickle. So the main module's
+    ``__file__`` and ``__spec__``, from which ``multiprocessing`` finds it,
+    are hidden while the worker starts.
+    """
+    main = sys.modules.get("__main__")
+    if main is None:
+        yield
+        return
+    with _MAIN_LOCK:
+        saved = {k: main.__dict__[k] for k in ("__file__", "__spec__") if k in main.__dict__}
+        main.__dict__.pop("__file__", None)
+        main.__dict__["__spec__"] = None
+        try:
+            yield
+        finally:
+            main.__dict__.pop("__spec__", None)
+            main.__dict__.update(saved)
 
 
 def _earliest(*times):

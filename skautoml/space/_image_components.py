@@ -338,7 +338,7 @@ def image_space(search_space, ctx: BuildContext):
     k-NN and the frozen-feature probes) and ``"nets"``. A dict may set the
     ``"classifier"`` role.
     """
-    from ._space import PRESETS, SearchSpace, Slot
+    from ._space import PRESETS, SearchSpace, Slot, portfolio_hints
 
     nets = image_components(ctx)
     probes = tuple(n for n in nets if n.startswith("probe_"))
@@ -355,7 +355,7 @@ def image_space(search_space, ctx: BuildContext):
                 f"search_space={preset!r} is not a preset; choose one of {sorted(PRESETS)}, "
                 "pass a dict of role -> component names, or a SearchSpace"
             )
-        return SearchSpace((Slot("classifier", presets[preset]),))
+        return SearchSpace((Slot("classifier", presets[preset]),), **portfolio_hints(ctx))
     if isinstance(search_space, Mapping):
         slots = [
             Slot(role, (names,) if isinstance(names, str) else tuple(names))
@@ -364,7 +364,7 @@ def image_space(search_space, ctx: BuildContext):
         ]
         chosen = search_space.get("classifier", presets["default"])
         chosen = (chosen,) if isinstance(chosen, str) else tuple(chosen)
-        return SearchSpace((*slots, Slot("classifier", chosen)))
+        return SearchSpace((*slots, Slot("classifier", chosen)), **portfolio_hints(ctx))
     raise TypeError(
         "search_space must be None, a preset name, a dict of role -> component names, "
         f"or a SearchSpace; got {type(search_space).__name__}"

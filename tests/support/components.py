@@ -119,3 +119,24 @@ def _suicide(ctx):
 
 
 register(Component("test_suicide", "classifier", _suicide))
+
+
+class SlowOnAllRows(LogisticRegression):
+    """Logistic regression that hangs when trained on all ``n_rows`` rows: a CV
+    fold fits fast, the refit overruns any budget."""
+
+    def __init__(self, n_rows=0, C=1.0, max_iter=500):
+        super().__init__(C=C, max_iter=max_iter)
+        self.n_rows = n_rows
+
+    def fit(self, X, y, sample_weight=None):
+        if len(X) >= self.n_rows:
+            time.sleep(1000.0)
+        return super().fit(X, y, sample_weight=sample_weight)
+
+
+def _slow_refit(ctx):
+    return SlowOnAllRows(n_rows=ctx.n_samples)
+
+
+register(Component("test_slow_refit", "classifier", _slow_refit))
