@@ -33,9 +33,7 @@ def run(budget: float, seed: int) -> list[dict]:
     rows = []
     for name, loader in DATASETS.items():
         X, y = loader(return_X_y=True)
-        X_tr, X_te, y_tr, y_te = train_test_split(
-            X, y, test_size=0.25, stratify=y, random_state=0
-        )
+        X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.25, stratify=y, random_state=0)
         models = {
             "HistGradientBoosting (defaults)": HistGradientBoostingClassifier(),
             "LogisticRegression (defaults)": LogisticRegression(),
