@@ -79,6 +79,39 @@ def test_checkpoint_resume_runs_nothing_twice_and_matches_a_full_run(small_data,
     )
 
 
+@pytest.mark.parametrize("change", [{"n_jobs": 2}, {"random_state": None}])
+def test_resume_that_leaves_the_recorded_path_runs_nothing_twice(small_data, tmp_path, change):
+    # another n_jobs, or no fixed seed, proposes other candidates than the
+    # recorded run: its records are told to the strategy, never run again
+    X, y = small_data
+    path = tmp_path / "search.jsonl"
+    first = est(search="bayes", max_trials=4, checkpoint=str(path), **change).fit(X, y)
+    recorded = [r["candidate"] for r in records(path)[1:]]
+    assert len(recorded) == 4
+    resumed = est(search="bayes", max_trials=8, checkpoint=str(path), **change).fit(X, y)
+    lines = records(path)[1:]
+    assert len(lines) == 8  # four new trials, none of the four recorded ones again
+    candidates = [json.dumps(r["candidate"], sort_keys=True) for r in lines]
+    assert len(set(candidates)) == 8
+    assert sum(bool(r) for r in resumed.cv_results_["resumed"]) == 4
+    assert resumed.n_trials_ == 8 and first.n_trials_ == 4
+
+
+def test_checkpoint_from_another_version_is_refused(small_data, tmp_path):
+    X, y = small_data
+    path = tmp_path / "search.jsonl"
+    est(max_trials=2, checkpoint=str(path)).fit(X, y)
+    lines = path.read_text().splitlines()
+    header = json.loads(lines[0])
+    header["version"] = "0.0.1"
+    path.write_text("\n".join([json.dumps(header), *lines[1:]]) + "\n")
+    with pytest.raises(ValueError, match=r"made by skautoml 0\.0\.1.*resume='force'"):
+        est(max_trials=3, checkpoint=str(path)).fit(X, y)
+    forced = est(max_trials=3, checkpoint=str(path), resume="force").fit(X, y)
+    assert forced.n_trials_ == 3
+    assert sum(bool(r) for r in forced.cv_results_["resumed"]) == 2
+
+
 def test_truncated_last_line_is_tolerated_and_reported(small_data, tmp_path):
     X, y = small_data
     path = tmp_path / "search.jsonl"

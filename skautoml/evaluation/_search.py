@@ -58,7 +58,9 @@ def run_search(
 
     Resuming: a proposal found in ``replay`` (trials of an earlier run with
     the same settings) takes that record instead of running, so a resumed
-    search follows the interrupted one exactly. ``known`` trials (from a run
+    search follows the interrupted one exactly. Once a proposal misses the
+    records (the run differs: another ``n_jobs``, no fixed ``random_state``),
+    every record left is told to the strategy at once, so none is run again. ``known`` trials (from a run
     with other settings) are told to the strategy before the first ask.
     ``on_trial`` sees every trial; ``on_new_trial`` only those evaluated now.
     ``trials_out``, when given, is the list trials are appended to, so that a
@@ -97,6 +99,12 @@ def run_search(
         if not proposals:
             stop_reason = "exhausted"
             break
+        if replay and any(p.candidate not in replay and p.candidate not in cache for p in proposals):
+            # the search has left the recorded path (another n_jobs, or no fixed
+            # random_state): the records not replayed yet are told now, never run again
+            t0 = time.perf_counter()
+            _take_over(replay, trials, cache, strategy, on_trial)
+            strategy_seconds += time.perf_counter() - t0
         fresh, seen = [], []
         for proposal in proposals:
             if proposal.candidate in cache or any(p.candidate == proposal.candidate for p in fresh):
@@ -207,6 +215,20 @@ def _meta(proposal, result: dict) -> dict:
         if result.get(key) is not None:
             meta[key] = result[key]
     return meta
+
+
+def _take_over(replay: dict, trials: list, cache: dict, strategy, on_trial) -> None:
+    """Append every record left in ``replay`` to ``trials`` and tell the strategy."""
+    told = []
+    for candidate in list(replay):
+        trial = _renumber(replay.pop(candidate), len(trials))
+        cache[trial.candidate] = trial
+        trials.append(trial)
+        told.append(trial)
+        if on_trial is not None:
+            on_trial(trial)
+    logger.info("resume: %d recorded trials told to the strategy", len(told))
+    strategy.tell(told)
 
 
 def _renumber(trial: Trial, number: int) -> Trial:
