@@ -36,6 +36,7 @@ from .evaluation import (
     run_search,
 )
 from .evaluation._checkpoint import open_checkpoint
+from .evaluation._executors import BUDGET_RAN_OUT
 from .evaluation._fidelity import SuccessiveHalving
 from .exceptions import AllTrialsFailedError, SearchWarning, TrialFailedWarning
 from .nets import release_feature_cache, resolve_device
@@ -126,8 +127,14 @@ class AutoFineTuneClassifier(ClassifierMixin, BaseEstimator):
         ``"efficientnet_lite2"``), ``"torchvision:<name>"``, ``"timm:<name>"``,
         a checkpoint path, a ``torch.nn.Module`` (instance or class) or a
         :class:`~skautoml.nets.CustomBackbone`, or a list of these (at most one
-        custom), limits the choice. Ignored for tabular data. See
-        ``docs/images.md``.
+        custom), limits the choice. See ``docs/images.md``.
+        Tabular data: a ``torch.nn.Module`` (instance or class),
+        ``CustomBackbone(module, checkpoint=path)`` or the checkpoint path of a
+        :class:`~skautoml.nets.TabularMLP` is a pretrained body that the
+        ``finetune_tabular_custom`` component fine-tunes with a new head
+        (searched wherever ``tabular_net`` is); registered image names
+        (``"auto"``, ``"small_cnn"``, ...) are ignored. See
+        ``docs/user_guide.md``.
     image_shape : tuple of int, default=None
         Read 2-D ``X`` as flattened images of this shape: ``(H, W)`` (grey) or
         ``(H, W, C)`` / ``(C, H, W)``; e.g. ``(8, 8)`` for scikit-learn's
@@ -405,8 +412,10 @@ class AutoFineTuneClassifier(ClassifierMixin, BaseEstimator):
 
     def _image_context(self, device) -> dict:
         fmt = self.image_format_
-        if fmt is None:
-            return {}
+        if fmt is None:  # tabular: a user's network is fine-tuned, image names are ignored
+            from .nets import resolve_tabular_backbones
+
+            return {"backbones": resolve_tabular_backbones(self.backbone)}
         return {
             "kind": "image",
             "image_shape": fmt.shape,
@@ -508,14 +517,26 @@ class AutoFineTuneClassifier(ClassifierMixin, BaseEstimator):
 
     @staticmethod
     def _warn_failures(trials):
-        # pruned trials are the scheduler's choice, not failures
-        failed = Counter(t.status for t in trials if t.status not in ("ok", "pruned"))
+        # pruned trials are the scheduler's choice, not failures; trials the
+        # budget cut short get a warning of their own
+        cut = [t for t in trials if t.status == "timeout" and BUDGET_RAN_OUT in (t.error or "")]
+        failed = Counter(
+            t.status for t in trials if t.status not in ("ok", "pruned") and t not in cut
+        )
         if failed and any(t.ok for t in trials):
             summary = ", ".join(f"{n} {status}" for status, n in sorted(failed.items()))
             warnings.warn(
                 f"{sum(failed.values())} of {len(trials)} trials did not succeed ({summary}); "
                 "see cv_results_['status'] and ['error'] or leaderboard()",
                 TrialFailedWarning,
+                stacklevel=4,
+            )
+        if cut and any(t.ok for t in trials):
+            warnings.warn(
+                f"the time budget ran out while {len(cut)} trial(s) were running; they are "
+                "recorded as 'timeout', and the estimator is fitted with the best pipeline "
+                "found before. Raise time_budget to let such trials finish.",
+                SearchWarning,
                 stacklevel=4,
             )
 

@@ -210,6 +210,24 @@ def test_a_script_without_a_main_guard_runs(tmp_path):
     assert "STATUS ok ok" in done.stdout
 
 
+def test_budget_running_out_mid_batch_keeps_the_best_so_far(small_data):
+    X, y = small_data
+    space = {
+        "scaler": ["passthrough"],
+        "transformer": ["passthrough"],
+        "classifier": ["test_logreg", "test_sleeper"],
+    }
+    # no per-trial limit to speak of: only the budget stops the sleeper
+    clf = est(max_trials=None, time_budget=25, trial_time_limit=100, n_jobs=2, search_space=space)
+    with pytest.warns(SearchWarning, match="time budget ran out while 1 trial"):
+        clf.fit(X, y)
+    errors = dict(zip(clf.cv_results_["pipeline"], clf.cv_results_["error"]))
+    assert "the time budget ran out" in errors["test_sleeper"]
+    assert clf.best_pipeline_[-1].__class__.__name__ == "LogisticRegression"
+    assert clf.search_report_["stop_reason"] == "time_budget"
+    assert leftovers() == ([], [])
+
+
 def test_a_dying_worker_costs_its_trial_only(small_data):
     X, y = small_data
     space = {

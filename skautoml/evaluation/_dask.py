@@ -95,7 +95,10 @@ class DaskRunner:
             else:
                 future.cancel()
                 elapsed = time.monotonic() - submitted
-                result = {"status": "timeout", "error": f"stopped after {elapsed:.1f} s"}
+                why = "the time budget ran out" if deadline is not None and (
+                    time.monotonic() >= deadline - 0.05
+                ) else "trial_time_limit"
+                result = {"status": "timeout", "error": f"stopped after {elapsed:.1f} s: {why}"}
             result.setdefault("duration", time.monotonic() - submitted)
             results.append(result)
         return results

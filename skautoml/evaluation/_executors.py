@@ -324,11 +324,10 @@ class TrialRunner:
                 while pending and len(running) < self.n_workers:
                     index, job = pending.pop(0)
                     now = time.monotonic()
-                    stop_at = _earliest(
-                        deadline, now + self.trial_timeout if self.trial_timeout else None
-                    )
+                    limit = now + self.trial_timeout if self.trial_timeout else None
+                    stop_at = _earliest(deadline, limit)
                     if stop_at is not None and stop_at <= now:
-                        results[index] = _timeout_result(0.0, "no time left in the budget")
+                        results[index] = _timeout_result(0.0, BUDGET_RAN_OUT)
                         continue
                     proc, conn = self._start(job)
                     self._live.append((proc, conn))
@@ -343,13 +342,13 @@ class TrialRunner:
                     results[index] = self._collect(proc, conn, started)
                 now = time.monotonic()
                 for conn in [c for c, v in running.items() if v[3] is not None and v[3] <= now]:
-                    index, proc, started, _ = running.pop(conn)
+                    index, proc, started, stop_at = running.pop(conn)
                     proc.kill()
                     proc.join(timeout=5)
                     conn.close()
                     self._forget(proc)
                     results[index] = _timeout_result(
-                        now - started, f"stopped after {now - started:.1f} s (time limit)"
+                        now - started, _why_stopped(now - started, stop_at, deadline)
                     )
         finally:
             for conn, (_, proc, _, _) in running.items():  # interrupted: leave nothing
@@ -427,6 +426,16 @@ def _main_not_reimported():
 def _earliest(*times):
     known = [t for t in times if t is not None]
     return min(known) if known else None
+
+
+#: the error text of trials stopped because the whole ``fit``'s budget ran out
+BUDGET_RAN_OUT = "the time budget ran out"
+
+
+def _why_stopped(elapsed: float, stop_at: float, deadline: float | None) -> str:
+    if deadline is not None and stop_at >= deadline:
+        return f"stopped after {elapsed:.1f} s: {BUDGET_RAN_OUT}"
+    return f"stopped after {elapsed:.1f} s: trial_time_limit"
 
 
 def _timeout_result(duration: float, why: str) -> dict:
