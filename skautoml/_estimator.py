@@ -604,7 +604,7 @@ class AutoFineTuneClassifier(ClassifierMixin, BaseEstimator):
         source = export_pipeline(
             self.best_pipeline_,
             cv_score=self.best_score_,
-            scoring=self.scoring if isinstance(self.scoring, str) else "accuracy",
+            **_export_scoring(self.scoring),
             skautoml_version=__version__,
             script_name=os.path.basename(os.fspath(path)) if path else "best_pipeline.py",
         )
@@ -632,6 +632,20 @@ def _refit_reserve(splits, n_samples):
         return _REFIT_OVERHEAD + 1.5 * fit_time / max(train_fraction, 1e-3)
 
     return reserve
+
+
+def _export_scoring(scoring) -> dict:
+    """What the exported script reports: the scorer by name, else ``model.score``."""
+    if scoring is None or isinstance(scoring, str):
+        return {"scoring": scoring or "accuracy"}
+    name = getattr(scoring, "__name__", type(scoring).__name__)
+    return {
+        "scoring": None,
+        "notes": (
+            f"The CV score above comes from the custom scorer {name!r}; the script "
+            "reports the pipeline's own score (accuracy).",
+        ),
+    }
 
 
 def _has_missing(X) -> bool:

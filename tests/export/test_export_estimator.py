@@ -68,3 +68,17 @@ def test_fit_export_run_round_trip(tmp_path):
     saved = joblib.load(tmp_path / "model.pkl")
     assert_same_params(saved, clf.best_pipeline_)
     np.testing.assert_array_equal(saved.predict(X_test), expected)
+
+
+def test_export_with_a_custom_scorer_labels_the_score_honestly():
+    from sklearn.metrics import balanced_accuracy_score, make_scorer
+
+    X, y = make_classification(n_samples=80, n_features=4, random_state=0)
+    scorer = make_scorer(balanced_accuracy_score)
+    clf = AutoFineTuneClassifier(
+        max_trials=1, cv=2, random_state=0, search="random", search_space="fast", scoring=scorer
+    ).fit(X, y)
+    source = clf.export()
+    assert "custom scorer" in source
+    assert "model.score(X_test, y_test)" in source
+    assert "get_scorer" not in source
