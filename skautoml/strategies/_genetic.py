@@ -8,7 +8,8 @@ Types
 -----
 ``Output``
     The root: one primitive per classifier of the space's classifier slot,
-    ``classifier(Features, <hyperparameters>) -> Output``.
+    ``classifier(Features, <hyperparameters>) -> Output``; an image network
+    takes ``Raw`` instead, ``network(Raw, <hyperparameters>) -> Output``.
 ``Features``
     Data flowing through preprocessing. One primitive per optional
     preprocessing component of the space, ``component(Features, <hp>) ->
@@ -24,6 +25,17 @@ Types
     ``passthrough``, e.g. the imputer when the data has missing values): then
     ``X`` is ``Data0`` and every path from ``X`` to ``Features`` passes one
     component of each mandatory slot, in slot order.
+``Raw``
+    Only when the space holds image networks (components of kind ``image``
+    with ``is_net``): the raw image rows, which a network reshapes to images.
+    Its only terminal, ``raw``, is the input of the enclosing context, like
+    ``X``; no step returns ``Raw``, so no transform, union or stacking can
+    stand between the rows and a network. Inside a stacked classifier the
+    input is the stacking input, which is raw only when the stacking takes
+    ``X`` at a raw level itself: :meth:`Grammar.check` rejects the other
+    trees. Networks need the rows as the data come, so they are left out of
+    the grammar (with a :class:`~skautoml.exceptions.SearchWarning`) when
+    the space has fixed steps or mandatory slots.
 one type per hyperparameter (``svc__C``, ...)
     Hyperparameter values are typed terminals: each holds one value and can
     only stand where that hyperparameter is expected, so crossover can swap
@@ -40,11 +52,13 @@ from __future__ import annotations
 
 import math
 import random
+import warnings
 from collections.abc import Sequence
 
 from deap import base, gp, tools
 
 from ..evaluation._trial import Trial
+from ..exceptions import SearchWarning
 from ..space import PASSTHROUGH, Candidate, Categorical, Float, Integer, Step, candidate_to_json
 from ..space._space import component_for
 from ._base import Proposal, Strategy
@@ -82,6 +96,10 @@ class Features:
 
 class Output:
     """GP type: a pipeline ending in a classifier (the root type)."""
+
+
+class Raw:
+    """GP type: the raw image rows, the only input an image network takes."""
 
 
 class _Kind:
@@ -296,9 +314,27 @@ class Grammar:
                 if name not in (PASSTHROUGH, *_COMPOSITES) and name not in used:
                     self._add_component(name, Features, Features)
                     used.add(name)
+        nets = [n for n in last.options if n not in used and _is_image_net(n)]
+        #: whether the tree's input ``X`` is the raw data (no fixed or mandatory steps)
+        self.raw_input = not mandatory and not self.fixed
+        if nets and not self.raw_input:
+            warnings.warn(
+                f"the genetic search leaves out the image networks {nets}: they need the raw "
+                "image rows, and this space puts fixed or mandatory steps before every "
+                "classifier (add 'passthrough' to those slots to search the networks)",
+                SearchWarning,
+                stacklevel=3,
+            )
+        elif nets:
+            self.pset.addTerminal("raw", Raw, name="raw")
         for name in last.options:
             if name != PASSTHROUGH and name not in used:
-                self._add_component(name, Features, Output)
+                if name in nets:
+                    if not self.raw_input:
+                        continue
+                    self._add_component(name, Raw, Output)
+                else:
+                    self._add_component(name, Features, Output)
                 used.add(name)
         self.classifiers = list(self.pset.primitives[Output])
         if not self.classifiers:
@@ -307,6 +343,10 @@ class Grammar:
         self.pset.addPrimitive(_node, [Features, Output], Features, name=STACK)
         #: primitives that take and return features (steps, unions, stacking)
         self.transformers = [p for p in self.pset.primitives[Features] if Features in p.args]
+
+    def _terminal(self, kind):
+        """The context-input terminal of type ``kind`` (``X`` or ``raw``)."""
+        return self.pset.terminals[kind][0]
 
     def _add_component(self, name, in_type, ret_type):
         component = component_for(name)
@@ -370,10 +410,16 @@ class Grammar:
         steps = [s for s in candidate.steps if s not in self.fixed and s.name != PASSTHROUGH]
         if not steps or any(name in _COMPOSITES for name in (s.name for s in steps)):
             return None
-        nodes: list = [self.pset.mapping["X"]]
+        nodes: list = []
         for step in steps:
             prim = self.pset.mapping.get(step.name)
-            if not isinstance(prim, gp.Primitive) or prim.args[0] is not nodes[0].ret:
+            if not isinstance(prim, gp.Primitive):
+                return None
+            if not nodes:  # the first step takes the tree's input: X, or raw for a network
+                if not self.pset.terminals.get(prim.args[0]):
+                    return None
+                nodes = [self._terminal(prim.args[0])]
+            if prim.args[0] is not nodes[0].ret:
                 return None
             params = step.kwargs
             values = []
@@ -391,8 +437,11 @@ class Grammar:
 
         A tree is valid when it parses, every child has the type its parent
         expects, the root is a classifier, it is at most ``max_height`` high,
-        its candidate has at most ``max_complexity`` steps, and no feature
-        union has two identical branches.
+        its candidate has at most ``max_complexity`` steps, no feature union
+        has two identical branches, and every ``raw`` terminal (the input of
+        an image network) stands where the context's input is the raw data:
+        at the top of the tree, or in a classifier stacked directly on such an
+        input (``stacking(X, network(raw))``).
         """
         try:
             parsed = _parse(tree)
@@ -400,13 +449,20 @@ class Grammar:
             return None
         if parsed[0].ret is not Output or tree.height > self.max_height:
             return None
-        stack = [parsed]
+        stack = [(parsed, self.raw_input)]
         while stack:
-            node, kids = stack.pop()
+            (node, kids), raw = stack.pop()  # raw: the context's input is the raw data
             if isinstance(node, gp.Primitive):
                 if [k[0].ret for k in kids] != list(node.args):
                     return None
-                stack.extend(kids)
+                if node.name == STACK:  # the stacked classifier reads the stacking's input
+                    first = kids[0][0]
+                    stack.append((kids[0], raw))
+                    stack.append((kids[1], raw and isinstance(first, gp.Terminal)))
+                else:
+                    stack.extend((k, raw) for k in kids)
+            elif node.ret is Raw and not raw:
+                return None
         candidate = tree_to_candidate(tree, self.fixed)
         if candidate.complexity() > self.max_complexity:
             return None
@@ -471,18 +527,28 @@ class Grammar:
         return [
             p
             for p in self.pset.primitives[node.ret]
-            if p.name != node.name and p.name not in _COMPOSITES and p.args[0] is node.args[0]
+            if p.name != node.name
+            and p.name not in _COMPOSITES
+            and (p.args[0] is node.args[0] or node.ret is Output)
         ]
 
     def mutate_replace(self, tree, rng) -> _Individual:
-        """Replace a component by another of the same type; its input subtree stays."""
+        """Replace a component by another of the same type; its input subtree stays.
+
+        A classifier may also be replaced by one that takes another input (an
+        image network for a classical model, or the reverse): its input
+        subtree is then the bare context input of the new type.
+        """
         spots = [i for i, n in enumerate(tree) if self._alternatives(n)]
         i = spots[rng.randrange(len(spots))]
         choices = self._alternatives(tree[i])
         prim = choices[rng.randrange(len(choices))]
         span = tree.searchSubtree(i)
         first = tree.searchSubtree(i + 1)
-        new = [prim] + list(tree[first])
+        if prim.args[0] is tree[i].args[0]:
+            new = [prim] + list(tree[first])
+        else:
+            new = [prim] + self.grow(prim.args[0], rng, depth=1, max_depth=0)
         for arg in prim.args[1:]:
             new.append(self.value(arg, rng))
         return _Individual(list(tree[: span.start]) + new + list(tree[span.stop :]))
@@ -526,7 +592,7 @@ class Grammar:
             where1.setdefault(tree1[i].ret, []).append(i)
         for i in range(1, len(tree2)):
             where2.setdefault(tree2[i].ret, []).append(i)
-        common = [t for t in where1 if t in where2]
+        common = [t for t in where1 if t in where2 and t is not Raw]  # raw: one terminal
         if not common:
             return None
         kind = common[rng.randrange(len(common))]
@@ -536,6 +602,11 @@ class Grammar:
         a = list(tree1[: s1.start]) + list(tree2[s2]) + list(tree1[s1.stop :])
         b = list(tree2[: s2.start]) + list(tree1[s1]) + list(tree2[s2.stop :])
         return _Individual(a), _Individual(b)
+
+
+def _is_image_net(name: str) -> bool:
+    component = component_for(name)
+    return component.is_net and "image" in component.kinds
 
 
 def _all_steps(candidate: Candidate):

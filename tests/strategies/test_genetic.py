@@ -14,6 +14,7 @@ from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
 from skautoml import AutoFineTuneClassifier
 from skautoml.evaluation import Trial
+from skautoml.exceptions import SearchWarning
 from skautoml.space import (
     BuildContext,
     Candidate,
@@ -22,8 +23,9 @@ from skautoml.space import (
     build_pipeline,
     make_space,
 )
+from skautoml.space._space import component_for
 from skautoml.strategies import GeneticStrategy
-from skautoml.strategies._genetic import Output, _Individual, tree_to_candidate
+from skautoml.strategies._genetic import Output, _all_steps, _Individual, tree_to_candidate
 
 CTX = BuildContext(n_samples=90, n_features=5, n_classes=3, seed=0)
 #: cheap models only, so that trees with unions and stacking stay fast to fit
@@ -443,3 +445,121 @@ def test_steps_are_plain_candidates():
     assert isinstance(proposal.candidate, Candidate)
     assert all(isinstance(s, Step) for s in proposal.candidate.steps)
     assert set(proposal.meta) == {"generation", "operator", "parents"}
+
+
+# -- image networks read the raw image rows ------------------------------------------
+IMAGE_CTX = BuildContext(
+    n_samples=30,
+    n_features=64,
+    n_classes=3,
+    kind="image",
+    image_shape=(1, 8, 8),
+    backbones=("small_cnn",),
+    seed=0,
+)
+IMAGE_CLASSIFIERS = [
+    "logistic_regression",
+    "k_neighbors",
+    "svc",
+    "small_cnn",
+    "probe_efficientnet_lite0",
+    "finetune_efficientnet_lite0",
+]
+
+
+def _is_image_net(name):
+    component = component_for(name)
+    return component.is_net and "image" in component.kinds
+
+
+def _nets_read_raw_rows(candidate, raw=True):
+    """Every image network is the only step of a chain whose input is the raw rows."""
+    for i, step in enumerate(candidate.steps):
+        if _is_image_net(step.name) and not (raw and i == 0 and len(candidate.steps) == 1):
+            return False
+        if step.name == "stacking" and not _nets_read_raw_rows(
+            step.kwargs["estimator"], raw and i == 0
+        ):
+            return False
+        if step.name == "feature_union" and not all(
+            _nets_read_raw_rows(b, raw and i == 0) for b in step.kwargs["branches"]
+        ):
+            return False
+    return True
+
+
+def test_image_networks_are_never_proposed_after_a_transform():
+    space = make_space({"classifier": IMAGE_CLASSIFIERS}, IMAGE_CTX)
+    strat = GeneticStrategy(space, 0, population_size=8)
+    trials = drive(strat, 300)
+    assert len(trials) == 300
+    top_level_nets = [t.candidate for t in trials if _is_image_net(t.candidate.steps[-1].name)]
+    stacked_nets = [
+        t.candidate
+        for t in trials
+        if not _is_image_net(t.candidate.steps[-1].name)
+        and any(_is_image_net(s.name) for s in _all_steps(t.candidate))
+    ]
+    assert len(top_level_nets) >= 30  # networks are searched, and evolve
+    for candidate in top_level_nets:  # no union, stacking or transform before a network
+        assert len(candidate.steps) == 1, candidate.describe()
+    for t in trials:  # a stacked network stacks on the raw rows too
+        assert _nets_read_raw_rows(t.candidate), t.candidate.describe()
+    assert stacked_nets  # e.g. stacking[small_cnn] -> svc: the stacking input is the raw rows
+    operators = {dict(t.meta)["operator"] for t in trials if t.candidate in top_level_nets}
+    assert {"portfolio", "mutate_replace", "mutate_hyper"} <= operators
+    # a proposed network builds and fits on tiny images, alone or stacked
+    rng = np.random.default_rng(0)
+    X = rng.random((30, 64), dtype=np.float32)
+    y = np.repeat([0, 1, 2], 10)
+    X[y == 1, :32] += 0.5
+    cnn = next(c for c in top_level_nets if c.steps[0].name == "small_cnn")
+    cnn = Candidate((Step.make("small_cnn", {**cnn.steps[0].kwargs, "max_epochs": 3}),))
+    pipe = build_pipeline(cnn, IMAGE_CTX).fit(X, y)
+    assert pipe.predict_proba(X).shape == (30, 3)
+    stacked = Candidate(
+        (
+            Step.make("stacking", {"estimator": cnn}),
+            Step.make("logistic_regression", {"C": 1.0}),
+        )
+    )
+    assert strat.grammar.check(strat.grammar.linear_tree(cnn)) == cnn
+    assert build_pipeline(stacked, IMAGE_CTX).fit(X, y).predict(X).shape == (30,)
+
+
+def test_image_network_trees_with_a_transformed_input_are_invalid():
+    g = GeneticStrategy(make_space({"classifier": IMAGE_CLASSIFIERS}, IMAGE_CTX), 0).grammar
+    cnn = [node(g, "small_cnn"), node(g, "raw")] + [
+        g.value(kind, random.Random(0)) for kind in node(g, "small_cnn").args[1:]
+    ]
+    knn = [
+        node(g, "k_neighbors"),
+        node(g, "X"),
+        value(g, "k_neighbors", "n_neighbors", 3),
+        value(g, "k_neighbors", "weights", "uniform"),
+    ]
+    lr = [value(g, "logistic_regression", "C", 1.0)]
+    assert node(g, "small_cnn").args[0] is not node(g, "stacking").ret  # typed out
+    assert g.check(_Individual(cnn)) is not None
+    stacked = [node(g, "logistic_regression"), node(g, "stacking"), node(g, "X"), *cnn, *lr]
+    assert g.check(_Individual(stacked)) is not None  # stacking on the raw rows
+    on_probabilities = [
+        node(g, "logistic_regression"),
+        node(g, "stacking"),
+        node(g, "stacking"),
+        node(g, "X"),
+        *knn,
+        *cnn,
+        *lr,
+    ]  # stacking[k_neighbors] -> stacking[small_cnn]: the network would read 64 + 3 columns
+    assert g.check(_Individual(on_probabilities)) is None
+
+
+def test_image_networks_after_mandatory_steps_are_left_out_with_a_warning():
+    space = make_space(
+        {"scaler": ["standard_scaler"], "classifier": ["logistic_regression", "small_cnn"]},
+        IMAGE_CTX,
+    )
+    with pytest.warns(SearchWarning, match="small_cnn"):
+        grammar = GeneticStrategy(space, 0).grammar
+    assert [p.name for p in grammar.classifiers] == ["logistic_regression"]
