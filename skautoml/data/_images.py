@@ -74,9 +74,33 @@ class ImageFormat:
         return int(c * h * w)
 
 
+def _check_one_size(X) -> None:
+    """Raise a clear error for a list of 2-D / 3-D image arrays of different shapes."""
+    if not isinstance(X, list | tuple) or not X:
+        return
+    shapes = [getattr(item, "shape", None) for item in X]
+    if any(s is None or len(s) not in (2, 3) for s in shapes):
+        return  # not a list of image arrays: left to the other checks
+    shapes = [tuple(int(d) for d in s) for s in shapes]
+    distinct = list(dict.fromkeys(shapes))
+    if len(distinct) == 1:
+        return
+    (common, _), *_ = Counter(shapes).most_common()
+    odd = next(i for i, s in enumerate(shapes) if s != common)
+    raise ValueError(
+        f"the {len(X)} images have different sizes ({len(distinct)} shapes: "
+        f"{', '.join(map(str, distinct[:4]))}{', ...' if len(distinct) > 4 else ''}); e.g. "
+        f"image {odd} has shape {shapes[odd]} where most have {common}. Resize them all to "
+        "one size first, e.g. with Pillow: "
+        "np.asarray(Image.fromarray(img).resize((width, height))), or read them from a "
+        "folder with load_image_folder(path, size=(height, width))."
+    )
+
+
 def _as_array(X) -> np.ndarray:
     if hasattr(X, "to_numpy"):
         X = X.to_numpy()
+    _check_one_size(X)
     X = np.asarray(X)
     if X.dtype == object:
         raise ValueError(
@@ -141,6 +165,7 @@ def image_format(X, *, image_shape=None, channels=None) -> ImageFormat | None:
         raise ValueError(f"channels must be None, 'first' or 'last'; got {channels!r}")
     ndim = getattr(X, "ndim", None)
     if ndim is None:
+        _check_one_size(X)
         try:
             ndim = np.asarray(X).ndim
         except (ValueError, TypeError):  # ragged lists: left to the tabular validation

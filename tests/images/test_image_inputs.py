@@ -117,3 +117,24 @@ def test_load_image_folder_errors(tmp_path):
     (tmp_path / "a" / "broken.png").write_bytes(b"not an image")
     with pytest.raises(ValueError, match="broken.png"):
         load_image_folder(tmp_path)
+
+
+@pytest.mark.parametrize("container", [list, tuple])
+def test_in_memory_images_of_mixed_sizes_say_so(container):
+    from skautoml import AutoFineTuneClassifier
+
+    rng = np.random.default_rng(0)
+    X = container([rng.random((8, 8)) for _ in range(6)] + [rng.random((10, 12))] * 2)
+    y = [0, 1] * 4
+    with pytest.raises(ValueError, match="different sizes") as exc:
+        AutoFineTuneClassifier(max_trials=1).fit(X, y)
+    message = str(exc.value)
+    assert "(8, 8)" in message and "(10, 12)" in message  # the shapes seen
+    assert "image 6 has shape (10, 12)" in message
+    assert "Pillow" in message and "load_image_folder(path, size=(height, width))" in message
+    assert "inhomogeneous" not in message
+    rgb = [rng.integers(0, 256, (8, 8, 3), dtype=np.uint8), _rgb(n=1, h=6, w=6)[0]]
+    with pytest.raises(ValueError, match=r"different sizes.*\(8, 8, 3\), \(6, 6, 3\)"):
+        AutoFineTuneClassifier(max_trials=1).fit(rgb, [0, 1])
+    # one size is fine: the list is stacked as before
+    assert image_format(container([rng.random((8, 8))] * 3)).shape == (1, 8, 8)
