@@ -1,4 +1,8 @@
-"""The ``skautoml`` command line: ``skautoml fit data.csv --target COLUMN``."""
+"""The ``skautoml`` command line: ``skautoml fit data.csv --target COLUMN``.
+
+``skautoml fit FOLDER`` reads an image folder (one sub-folder per class);
+``--image-size HxW`` resizes its images to one size.
+"""
 
 from __future__ import annotations
 
@@ -19,6 +23,22 @@ def _out(text: str = "") -> None:
     sys.stdout.write(text + "\n")
 
 
+def _image_size(text: str) -> tuple[int, int]:
+    """``"32x48"`` -> ``(32, 48)`` (height, width); ``"32"`` -> ``(32, 32)``."""
+    parts = text.lower().replace("×", "x").split("x")
+    try:
+        size = tuple(int(p) for p in parts)
+    except ValueError:
+        size = ()
+    if len(size) == 1:
+        size = size * 2
+    if len(size) != 2 or min(size) < 1:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not an image size; give HEIGHTxWIDTH in pixels, e.g. 32x32 (or 32)"
+        )
+    return size
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="skautoml",
@@ -31,6 +51,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     fit.add_argument("data", help="a CSV file, or a folder with one sub-folder of images per class")
     fit.add_argument("--target", help="name of the label column (CSV input)")
+    fit.add_argument(
+        "--image-size",
+        type=_image_size,
+        default=None,
+        metavar="HxW",
+        help="image folder input: resize every image to HEIGHTxWIDTH pixels, e.g. 32x32 "
+        "(or 32 for a square); needed when the images differ in size",
+    )
     fit.add_argument("--time-budget", type=float, default=60.0, help="seconds (default 60)")
     fit.add_argument("--max-trials", type=int, default=None)
     fit.add_argument("--search", default="bayes", help="bayes, random or genetic")
@@ -66,20 +94,24 @@ def _load_csv(path: str, target: str | None):
     return frame, y
 
 
-def _load(path: str, target: str | None):
+def _load(path: str, target: str | None, image_size=None):
     if not os.path.exists(path):
         raise CLIError(f"{path!r} does not exist")
     if os.path.isdir(path):
         from .data import load_image_folder
 
-        return load_image_folder(path)
+        return load_image_folder(path, size=image_size)
+    if image_size is not None:
+        raise CLIError(
+            f"--image-size applies to an image folder, but {path!r} is a file; drop the option"
+        )
     return _load_csv(path, target)
 
 
 def _fit(args) -> int:
     from . import AutoFineTuneClassifier
 
-    X, y = _load(args.data, args.target)
+    X, y = _load(args.data, args.target, args.image_size)
     clf = AutoFineTuneClassifier(
         search=args.search,
         max_trials=args.max_trials,

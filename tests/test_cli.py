@@ -70,3 +70,88 @@ def test_errors_are_one_clear_line(csv_path, capsys, args, message):
     assert main(args) == 2
     err = capsys.readouterr().err
     assert err.startswith("skautoml: error:") and message in err
+
+
+# -- image folders ----------------------------------------------------------------------
+def _image_folder(root, sizes=((8, 8),), per_class=4):
+    """root/<class>/<i>.png: dark, mid and bright grey 8x8 PNGs (width x height per file)."""
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    for level, label in zip((30, 120, 220), ("dark", "mid", "bright")):
+        (root / label).mkdir(parents=True)
+        for i in range(per_class):
+            w, h = sizes[i % len(sizes)]
+            pixels = np.clip(level + rng.integers(-20, 20, size=(h, w)), 0, 255)
+            Image.fromarray(pixels.astype(np.uint8)).save(root / label / f"{i}.png")
+    return root
+
+
+def _fit_folder(folder, tmp_path, *extra):
+    model = tmp_path / "model.pkl"
+    code = main(
+        [
+            "fit",
+            str(folder),
+            "--search-space",
+            "fast",
+            "--max-trials",
+            "2",
+            "--cv",
+            "2",
+            "--output",
+            str(model),
+            "--quiet",
+            *extra,
+        ]
+    )
+    return code, model
+
+
+def test_fit_an_image_folder(tmp_path, capsys):
+    folder = _image_folder(tmp_path / "images")
+    code, model = _fit_folder(folder, tmp_path)
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert "best:" in out and f"model saved to {model}" in out
+    from skautoml.data import load_image_folder
+
+    X, y = load_image_folder(folder)
+    with open(model, "rb") as fh:
+        clf = pickle.load(fh)
+    assert clf.image_format_.shape == (1, 8, 8)
+    assert clf.score(X, y) > 0.9
+
+
+def test_image_folder_of_mixed_sizes_needs_image_size(tmp_path, capsys):
+    folder = _image_folder(tmp_path / "images", sizes=((8, 8), (10, 6)))
+    code, model = _fit_folder(folder, tmp_path)
+    err = capsys.readouterr().err
+    assert code == 2 and not model.exists()
+    assert err.startswith("skautoml: error:") and err.count("\n") == 1
+    assert "different sizes" in err and "--image-size HxW" in err
+    code, model = _fit_folder(folder, tmp_path, "--image-size", "8x8")
+    assert code == 0 and model.exists()
+    with open(model, "rb") as fh:
+        assert pickle.load(fh).image_format_.shape == (1, 8, 8)
+
+
+@pytest.mark.parametrize("size", ["8", "8x8", "8X8"])
+def test_image_size_forms(size):
+    from skautoml.cli import _parser
+
+    args = _parser().parse_args(["fit", "folder", "--image-size", size])
+    assert args.image_size == (8, 8)
+
+
+@pytest.mark.parametrize("size", ["0x8", "8x", "big", "8x8x3"])
+def test_bad_image_size_is_a_usage_error(size, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["fit", "folder", "--image-size", size])
+    assert exc.value.code == 2
+    assert "HEIGHTxWIDTH" in capsys.readouterr().err
+
+
+def test_image_size_with_a_csv_is_an_error(csv_path, capsys):
+    assert main(["fit", str(csv_path), "--target", "label", "--image-size", "8x8"]) == 2
+    assert "--image-size applies to an image folder" in capsys.readouterr().err

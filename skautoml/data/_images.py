@@ -358,8 +358,9 @@ def load_image_folder(path, *, size=None, mode=None):
             raise ValueError(
                 f"the images in {root!r} have {len(sizes)} different sizes (width x height: "
                 f"{', '.join(f'{w}x{h}' for w, h in list(sizes)[:5])}); e.g. {odd} differ from "
-                f"the most common {common[0]}x{common[1]}. Pass size=(height, width) to "
-                "resize them all."
+                f"the most common {common[0]}x{common[1]}. Resize them all: pass "
+                "size=(height, width) to load_image_folder, or --image-size HxW to "
+                "'skautoml fit'."
             )
     arrays = []
     for img in images:
