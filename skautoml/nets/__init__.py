@@ -32,9 +32,16 @@ from ._finetune import (
     strategy_callbacks,
 )
 from ._image_net import FeatureHead, ImageClassifier, ImagePreprocess, image_block_groups
-from ._skorch import NetClassifier, StopOnNaN, resolve_device
+from ._skorch import ClassAwareValidSplit, NetClassifier, StopOnNaN, resolve_device
 from ._small_cnn import SmallCNN
-from ._tabular import TabularMLP
+from ._tabular import (
+    PretrainedTabularNet,
+    TabularMLP,
+    load_tabular_body,
+    resolve_tabular_backbones,
+    resolve_tabular_body,
+    tabular_block_groups,
+)
 
 __all__ = [
     "BACKBONES",
@@ -45,6 +52,7 @@ __all__ = [
     "STRATEGIES",
     "BackboneFeatures",
     "BackboneSpec",
+    "ClassAwareValidSplit",
     "CustomBackbone",
     "EfficientNetLite",
     "FeatureHead",
@@ -53,6 +61,7 @@ __all__ = [
     "ImageClassifier",
     "ImagePreprocess",
     "NetClassifier",
+    "PretrainedTabularNet",
     "SmallCNN",
     "StopOnNaN",
     "TabularMLP",
@@ -63,10 +72,14 @@ __all__ = [
     "layerwise_param_groups",
     "load_checkpoint",
     "load_efficientnet_lite",
+    "load_tabular_body",
     "read_state_dict",
     "register_backbone",
     "release_feature_cache",
     "resolve_backbone",
     "resolve_device",
+    "resolve_tabular_backbones",
+    "resolve_tabular_body",
     "strategy_callbacks",
+    "tabular_block_groups",
 ]

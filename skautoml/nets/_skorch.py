@@ -10,10 +10,11 @@ import torch
 from sklearn.preprocessing import LabelEncoder
 from skorch import NeuralNetClassifier
 from skorch.callbacks import Callback, EpochScoring
+from skorch.dataset import ValidSplit
 
 from ..exceptions import DivergedError
 
-__all__ = ["NetClassifier", "StopOnNaN", "resolve_device"]
+__all__ = ["ClassAwareValidSplit", "NetClassifier", "StopOnNaN", "resolve_device"]
 
 
 def resolve_device(device: str = "auto") -> str:
@@ -33,6 +34,44 @@ class StopOnNaN(Callback):
                 f"training loss became {loss} at epoch {len(net.history)}; "
                 "lower the learning rate or scale the inputs"
             )
+
+
+class ClassAwareValidSplit(ValidSplit):
+    """skorch's stratified ``ValidSplit`` that also works on small folds.
+
+    A stratified hold-out of fraction ``cv`` needs at least one row per class
+    on each side. On a small CV fold (or a multi-fidelity subsample) with many
+    classes, ``cv`` rows are too few and skorch raises; this split then
+    holds out one row per class instead (up to half the rows), and, when a
+    class has a single row, falls back to a plain shuffled split.
+
+    Parameters
+    ----------
+    cv : float, default=0.15
+        Fraction of the rows held out for validation (at least one per class).
+    stratified : bool, default=True
+        Keep the class proportions in both parts when possible.
+    random_state : int, default=None
+        Seed of the split.
+    """
+
+    def __init__(self, cv=0.15, stratified=True, random_state=None):
+        super().__init__(cv=cv, stratified=stratified, random_state=random_state)
+
+    def __call__(self, dataset, y=None, groups=None):
+        if not self.stratified or y is None or not isinstance(self.cv, float):
+            return super().__call__(dataset, y, groups)
+        labels = np.asarray(y)
+        n = len(labels)
+        _, counts = np.unique(labels, return_counts=True)
+        n_classes = len(counts)
+        n_valid = math.ceil(self.cv * n)
+        if counts.min() >= 2 and n_valid >= n_classes and n - n_valid >= n_classes:
+            return super().__call__(dataset, y, groups)
+        fraction = min(0.5, max(self.cv, n_classes / max(n, 1)))
+        stratified = counts.min() >= 2 and math.floor(fraction * n) >= n_classes
+        fallback = ValidSplit(fraction, stratified=stratified, random_state=self.random_state)
+        return fallback(dataset, y if stratified else None, groups)
 
 
 def encoded_accuracy(net, X, y):

@@ -34,9 +34,19 @@ from sklearn.preprocessing import (
 )
 from sklearn.svm import SVC
 from skorch.callbacks import EarlyStopping
-from skorch.dataset import ValidSplit
 
-from ..nets import NetClassifier, StopOnNaN, TabularMLP
+from ..nets import (
+    BACKBONES,
+    ClassAwareValidSplit,
+    L2SP,
+    NetClassifier,
+    PretrainedTabularNet,
+    StopOnNaN,
+    TabularMLP,
+    layerwise_param_groups,
+    strategy_callbacks,
+    tabular_block_groups,
+)
 from ._context import BuildContext
 from ._dimensions import Categorical, Float, Integer
 
@@ -209,7 +219,7 @@ def net_training_kwargs(
         "optimizer__weight_decay": weight_decay,
         "batch_size": batch_size,
         "max_epochs": max_epochs,
-        "train_split": ValidSplit(0.15, stratified=True, random_state=ctx.seed),
+        "train_split": ClassAwareValidSplit(0.15, stratified=True, random_state=ctx.seed),
         "callbacks": [
             ("stop_on_nan", StopOnNaN()),
             ("early_stopping", EarlyStopping(patience=patience, load_best=True)),
@@ -249,6 +259,58 @@ def _tabular_net(
             batch_size=batch_size,
             max_epochs=max_epochs,
         ),
+    )
+
+
+def _tabular_body(ctx: BuildContext):
+    for body in ctx.backbones:
+        if not (isinstance(body, str) and body in BACKBONES):
+            return body
+    raise ValueError(
+        "finetune_tabular_custom fine-tunes a network you supply: pass backbone=<a "
+        "torch.nn.Module instance or class, a CustomBackbone or a checkpoint path>"
+    )
+
+
+def _finetune_tabular_custom(
+    ctx,
+    strategy="all",
+    k_blocks=1,
+    lr=1e-3,
+    lr_decay=1.0,
+    l2sp=0.0,
+    optimizer="adamw",
+    weight_decay=1e-4,
+    head="linear",
+    head_dropout=0.1,
+    label_smoothing=0.0,
+    batch_size=64,
+    max_epochs=30,
+):
+    """The user's pretrained body (``ctx.backbones``) with a new head, fine-tuned."""
+    body = _tabular_body(ctx)
+    groups = tabular_block_groups(body, ctx.n_features)
+    callbacks = strategy_callbacks(strategy, groups, k_blocks=k_blocks)
+    if l2sp > 0:
+        callbacks.append(("l2sp", L2SP(alpha=l2sp, patterns=("body.*",))))
+    kwargs = net_training_kwargs(
+        ctx,
+        lr=lr,
+        optimizer=optimizer,
+        weight_decay=weight_decay,
+        batch_size=batch_size,
+        max_epochs=max_epochs,
+    )
+    kwargs["callbacks"] = kwargs["callbacks"] + callbacks
+    if lr_decay < 1.0:
+        kwargs["optimizer__param_groups"] = layerwise_param_groups(groups, lr, lr_decay)
+    return NetClassifier(
+        PretrainedTabularNet,
+        module__body=body,
+        module__head=head,
+        module__head_dropout=head_dropout,
+        criterion__label_smoothing=label_smoothing,
+        **kwargs,
     )
 
 
@@ -363,6 +425,27 @@ register(
             "n_layers": Integer(1, 3),
             "dropout": Float(0.0, 0.5),
             "max_epochs": Integer(10, 100, log=True),
+        },
+        cost=4.0,
+        is_net=True,
+    )
+)
+register(
+    Component(
+        "finetune_tabular_custom",
+        "classifier",
+        _finetune_tabular_custom,
+        {
+            **NET_TRAINING_RANGES,
+            "strategy": Categorical(("all", "linear_probe", "last_blocks", "gradual")),
+            "k_blocks": Integer(1, 3),
+            "lr": Float(1e-4, 1e-2, log=True),
+            "lr_decay": Float(0.5, 1.0),
+            "l2sp": Categorical((0.0, 1e-3, 1e-2, 1e-1)),
+            "head": Categorical(("linear", "mlp")),
+            "head_dropout": Float(0.0, 0.5),
+            "label_smoothing": Categorical((0.0, 0.1)),
+            "max_epochs": Integer(10, 60, log=True),
         },
         cost=4.0,
         is_net=True,

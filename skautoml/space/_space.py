@@ -304,7 +304,10 @@ def _tabular_slots(ctx: BuildContext, classifiers: Sequence[str]) -> dict[str, S
     if ctx.n_features <= 20:
         transformers.append("polynomial_features")
     slots["transformer"] = Slot("transformer", tuple(transformers))
-    slots["classifier"] = Slot("classifier", tuple(classifiers))
+    classifiers = tuple(classifiers)
+    if ctx.backbones and "tabular_net" in classifiers:  # a user's pretrained body
+        classifiers = (*classifiers, "finetune_tabular_custom")
+    slots["classifier"] = Slot("classifier", tuple(dict.fromkeys(classifiers)))
     return slots
 
 
@@ -343,6 +346,10 @@ def make_space(search_space: Any, ctx: BuildContext) -> SearchSpace:
         for role, names in search_space.items():
             names = (names,) if isinstance(names, str) else tuple(names)
             slots[role] = Slot(role, names)
+        if "transformer" not in search_space and slots["classifier"].options == (
+            "finetune_tabular_custom",
+        ):  # a pretrained body needs the columns it was trained on: no width change
+            del slots["transformer"]
         order = ["imputer", "scaler", "transformer", "classifier"]
         ordered = [slots[r] for r in order if r in slots]
         ordered += [s for r, s in slots.items() if r not in order]
