@@ -37,8 +37,8 @@ from skorch.callbacks import EarlyStopping
 
 from ..nets import (
     BACKBONES,
-    ClassAwareValidSplit,
     L2SP,
+    ClassAwareValidSplit,
     NetClassifier,
     PretrainedTabularNet,
     StopOnNaN,
