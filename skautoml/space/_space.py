@@ -196,7 +196,13 @@ PORTFOLIO_ORDER_LARGE = (
 #: n_samples * n_features * n_classes from which the data counts as large
 #: (digits: 0.9e6; 3,750 MNIST digits: 29e6)
 LARGE_DATA_CELLS = 5_000_000
-_NEEDS_SCALING = {"logistic_regression", "svc", "k_neighbors", "tabular_net"}
+_NEEDS_SCALING = {
+    "logistic_regression",
+    "svc",
+    "k_neighbors",
+    "tabular_net",
+    "finetune_tabular_custom",
+}
 
 
 def _portfolio_choice(slot: Slot, classifier: str) -> str:
