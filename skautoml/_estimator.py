@@ -394,6 +394,7 @@ class AutoFineTuneClassifier(ClassifierMixin, BaseEstimator):
             "stop_reason": result.stop_reason,
             "strategy_seconds": result.strategy_seconds,
             "repeated_proposals": result.repeats,
+            "worker_boot_seconds": result.overhead.get("boot", 0.0),
             "worker_start_seconds": result.overhead.get("start", 0.0),
             "result_transfer_seconds": result.overhead.get("transfer", 0.0),
             "refit_seconds": self.refit_time_,

@@ -95,9 +95,11 @@ class DaskRunner:
             else:
                 future.cancel()
                 elapsed = time.monotonic() - submitted
-                why = "the time budget ran out" if deadline is not None and (
-                    time.monotonic() >= deadline - 0.05
-                ) else "trial_time_limit"
+                why = (
+                    "the time budget ran out"
+                    if deadline is not None and (time.monotonic() >= deadline - 0.05)
+                    else "trial_time_limit"
+                )
                 result = {"status": "timeout", "error": f"stopped after {elapsed:.1f} s: {why}"}
             result.setdefault("duration", time.monotonic() - submitted)
             results.append(result)

@@ -195,7 +195,7 @@ class TrialRunner:
         self._dir = None
         self._live: list = []
         self._dask = None
-        self.overhead = {"start": 0.0, "transfer": 0.0}
+        self.overhead = {"boot": 0.0, "start": 0.0, "transfer": 0.0}
         #: the first-fold pipeline of the best full evaluation so far
         self.kept: KeptModel | None = None
 
@@ -220,7 +220,7 @@ class TrialRunner:
             proc = _forkserver().Process(target=_noop, daemon=True)
             proc.start()
         proc.join()
-        self.overhead["start"] += time.perf_counter() - t0
+        self.overhead["boot"] += time.perf_counter() - t0
 
     def __exit__(self, *exc):
         self.close()

@@ -60,8 +60,9 @@ def run_search(
     the same settings) takes that record instead of running, so a resumed
     search follows the interrupted one exactly. Once a proposal misses the
     records (the run differs: another ``n_jobs``, no fixed ``random_state``),
-    every record left is told to the strategy at once, so none is run again. ``known`` trials (from a run
-    with other settings) are told to the strategy before the first ask.
+    every record left is told to the strategy at once, so none is run again.
+    ``known`` trials (from a run with other settings) are told to the
+    strategy before the first ask.
     ``on_trial`` sees every trial; ``on_new_trial`` only those evaluated now.
     ``trials_out``, when given, is the list trials are appended to, so that a
     caller still holds them if the loop is interrupted.
@@ -99,7 +100,8 @@ def run_search(
         if not proposals:
             stop_reason = "exhausted"
             break
-        if replay and any(p.candidate not in replay and p.candidate not in cache for p in proposals):
+        off_path = [p for p in proposals if p.candidate not in replay and p.candidate not in cache]
+        if replay and off_path:
             # the search has left the recorded path (another n_jobs, or no fixed
             # random_state): the records not replayed yet are told now, never run again
             t0 = time.perf_counter()
