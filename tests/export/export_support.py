@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import subprocess
 import sys
-from inspect import isroutine
+from inspect import isroutine, signature
 from pathlib import Path
 
+import joblib
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator, TransformerMixin
@@ -60,6 +62,13 @@ class StandardScaler(BaseEstimator, TransformerMixin):
 
     def __init__(self, shift=0.0):
         self.shift = shift
+
+
+class StackingTransformer(BaseEstimator, TransformerMixin):
+    """Has the name of the class export writes inline, to test that they do not clash."""
+
+    def __init__(self, width=1):
+        self.width = width
 
 
 # -- the pipelines of the golden files --------------------------------------
@@ -154,9 +163,34 @@ GOLDEN_HEADER = {"date": "2025-01-01", "skautoml_version": "0.1.0"}
 # -- checks --------------------------------------------------------------------
 
 
+def same_class(left: type, right: type) -> bool:
+    """Whether two classes are the same, or one is the script's copy of the other.
+
+    An exported script defines its own copy of some skautoml classes (see
+    ``skautoml.export._inline``): that copy, defined outside skautoml with the
+    same name, stands for the library's class.
+    """
+    if left is right:
+        return True
+    # imported here: the exported scripts import this module, some without skautoml
+    from skautoml.export._inline import inline_class_for
+
+    for mine, theirs in ((left, right), (right, left)):
+        inline = inline_class_for(mine)
+        if inline is not None and theirs.__name__ == inline.name:
+            return theirs.__module__.split(".")[0] != "skautoml" and signature(
+                theirs.__init__
+            ) == signature(mine.__init__)
+    return False
+
+
 def assert_same_params(left, right, where="estimator"):
-    """Assert two estimators have the same class and the same parameters, recursively."""
-    assert type(left) is type(right), f"{where}: {type(left)} != {type(right)}"
+    """Assert two estimators have the same class and the same parameters, recursively.
+
+    Classes must be identical, except that the script's copy of a class that
+    export writes inline (``StackingTransformer``) matches the library's class.
+    """
+    assert same_class(type(left), type(right)), f"{where}: {type(left)} != {type(right)}"
     if hasattr(left, "get_params") and not isinstance(left, type):
         mine = {k: v for k, v in left.get_params(deep=False).items() if not k.startswith("_")}
         theirs = {k: v for k, v in right.get_params(deep=False).items() if not k.startswith("_")}
@@ -190,9 +224,21 @@ def import_script(path, name):
     return module
 
 
-def run_script(path, *args, cwd):
-    """Run an exported script in a fresh interpreter; return the completed process."""
-    env = {"PYTHONPATH": str(HERE), "PATH": str(Path(sys.executable).parent)}
+def run_script(path, *args, cwd, without_skautoml=False):
+    """Run an exported script in a fresh interpreter; return the completed process.
+
+    With ``without_skautoml=True`` a stub that raises on import shadows the
+    installed skautoml, to prove the script never imports it.
+    """
+    path_entries = [str(HERE)]
+    if without_skautoml:
+        stub = Path(cwd) / "no_skautoml" / "skautoml"
+        stub.mkdir(parents=True, exist_ok=True)
+        (stub / "__init__.py").write_text(
+            'raise ImportError("the exported script must not import skautoml")\n'
+        )
+        path_entries.insert(0, str(stub.parent))
+    env = {"PYTHONPATH": os.pathsep.join(path_entries), "PATH": str(Path(sys.executable).parent)}
     result = subprocess.run(
         [sys.executable, str(path), *map(str, args)],
         cwd=cwd,
@@ -203,6 +249,23 @@ def run_script(path, *args, cwd):
     )
     assert result.returncode == 0, result.stderr
     return result
+
+
+def load_saved_model(model_path, script_path):
+    """``joblib.load`` a model saved by a script, with the script importable.
+
+    A model holding a class the script defines refers to it as
+    ``<script module>.<class>``; loading needs the script's folder on the path,
+    as the script's header says. The module is forgotten afterwards, so that
+    scripts with the same name in other tests do not mix.
+    """
+    module = Path(script_path).stem
+    sys.path.insert(0, str(Path(script_path).parent))
+    try:
+        return joblib.load(model_path)
+    finally:
+        sys.path.remove(str(Path(script_path).parent))
+        sys.modules.pop(module, None)
 
 
 def project_ruff_config(directory):

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import ast
 
-import joblib
 import numpy as np
 import pandas as pd
 import pytest
-from export_support import assert_same_params, import_script, ruff_check, run_script
+from export_support import (
+    assert_same_params,
+    import_script,
+    load_saved_model,
+    ruff_check,
+    run_script,
+)
 from sklearn.base import clone
 from sklearn.datasets import make_classification
 from sklearn.model_selection import train_test_split
@@ -35,7 +40,36 @@ def test_fit_export_run_round_trip(tmp_path):
     frame = _frame()
     clf = AutoFineTuneClassifier(max_trials=3, cv=2, random_state=0, search="random")
     clf.fit(frame.drop(columns=["label"]), frame["label"])
+    _check_round_trip(clf, frame, tmp_path)
 
+
+def test_genetic_fit_export_run_round_trip(tmp_path):
+    """The genetic search's winner (union and stacking allowed) round-trips too.
+
+    A small population over two fast classifiers keeps this near 10 s. With this
+    seed the winner stacked out-of-fold k-NN probabilities when the test was
+    written; whatever wins, the script must run without skautoml.
+    """
+    frame = _frame()
+    clf = AutoFineTuneClassifier(
+        search="genetic",
+        search_space={"classifier": ["logistic_regression", "k_neighbors"]},
+        population_size=6,
+        generations=2,
+        cv=2,
+        random_state=3,
+        time_budget=60,
+    )
+    clf.fit(frame.drop(columns=["label"]), frame["label"])
+    source = _check_round_trip(clf, frame, tmp_path)
+    assert "It does not import skautoml." in source
+    steps = [type(step).__name__ for _, step in clf.best_pipeline_.steps]
+    if "StackingTransformer" in steps:
+        assert "\nclass StackingTransformer(TransformerMixin, BaseEstimator):" in source
+
+
+def _check_round_trip(clf, frame, tmp_path):
+    """Export ``clf``, run the script in a fresh process, compare; return the source."""
     script = tmp_path / "best_pipeline.py"
     returned = clf.export(script)
     assert returned == script.read_text(encoding="utf-8") == clf.export()
@@ -46,12 +80,22 @@ def test_fit_export_run_round_trip(tmp_path):
         if isinstance(node, (ast.Import, ast.ImportFrom))
         for alias in node.names
     }
-    if not imported & {"torch", "skorch"}:
+    classical = not imported & {"torch", "skorch"}
+    if classical:
         assert "skautoml" not in imported  # classical pipelines need no skautoml
 
     csv = tmp_path / "data.csv"
     frame.to_csv(csv, index=False)
-    result = run_script(script, csv, "--target", "label", "--save", "model.pkl", cwd=tmp_path)
+    result = run_script(
+        script,
+        csv,
+        "--target",
+        "label",
+        "--save",
+        "model.pkl",
+        cwd=tmp_path,
+        without_skautoml=classical,
+    )
     assert "held-out" in result.stdout
 
     module = import_script(script, "exported_by_estimator")
@@ -65,9 +109,10 @@ def test_fit_export_run_round_trip(tmp_path):
 
     torch.manual_seed(0)  # what the script does before fitting a network
     expected = clone(clf.best_pipeline_).fit(X_train, y_train).predict(X_test)
-    saved = joblib.load(tmp_path / "model.pkl")
+    saved = load_saved_model(tmp_path / "model.pkl", script)
     assert_same_params(saved, clf.best_pipeline_)
     np.testing.assert_array_equal(saved.predict(X_test), expected)
+    return returned
 
 
 def test_export_with_a_custom_scorer_labels_the_score_honestly():

@@ -457,3 +457,22 @@ def test_skautoml_nets_are_imported_from_the_public_module(tmp_path):
     ruff_check(path)
     rebuilt = import_script(path, "net_script").make_pipeline()
     assert rebuilt.get_params()["netclassifier__module__hidden_units"] == 8
+
+
+def test_an_import_line_between_88_and_100_characters_passes_both_ruff_configs(tmp_path):
+    """ruff's default isort wraps at 88 columns; the wrapped form also suits the project's 100."""
+    from sklearn.ensemble import ExtraTreesClassifier, RandomForestClassifier
+
+    pipeline = StackingClassifier(
+        [("forest", RandomForestClassifier()), ("trees", ExtraTreesClassifier())],
+    )
+    one_line = (
+        "from sklearn.ensemble import ExtraTreesClassifier, RandomForestClassifier, "
+        "StackingClassifier"
+    )
+    assert 88 < len(one_line) <= 100
+    imports, _ = pipeline_to_source(pipeline)
+    assert one_line not in imports and "from sklearn.ensemble import (" in imports
+    path = tmp_path / "wide.py"
+    path.write_text(export_pipeline(pipeline))
+    ruff_check(path)

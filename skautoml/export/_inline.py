@@ -1,0 +1,130 @@
+"""skautoml classes that an exported script defines itself instead of importing.
+
+The genetic search stacks out-of-fold predictions with
+:class:`skautoml.space.StackingTransformer`. scikit-learn has no public
+transformer that does the same: ``StackingClassifier`` is a final estimator,
+and its ``transform`` appends in-sample predictions. So the script carries a
+short, readable copy of the class, and a pipeline of classical components still
+needs only scikit-learn, numpy and pandas at run time.
+
+Each copy is a template whose ``{placeholders}`` are the local names of what it
+uses (``{np}``, ``{clone}``...), filled in once the script's imports are known.
+``tests/export/test_export_inline.py`` checks that every copy has the same
+``__init__`` signature as the library's class and the same outputs, fold for
+fold.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+
+__all__ = ["InlineClass", "inline_class_for"]
+
+
+@dataclass(frozen=True)
+class InlineClass:
+    """A class the script defines: where it lives in skautoml and its source.
+
+    Parameters
+    ----------
+    module, name : str
+        Where the library's class lives (``skautoml.space._composite``,
+        ``StackingTransformer``). The script's class gets the same name.
+    public : str
+        The public name of the library's class, quoted in the script.
+    uses : tuple of (str, str, str or None)
+        ``(placeholder, module, name)`` for ``from module import name``, or
+        ``(placeholder, module, None)`` for ``import module``.
+    source : str
+        The class definition, with ``{name}`` for the class name and one
+        placeholder per entry of ``uses``.
+    """
+
+    module: str
+    name: str
+    public: str
+    uses: tuple[tuple[str, str, str | None], ...]
+    source: str
+
+    def library_class(self):
+        """The library's class, if its module is imported (else None)."""
+        module = sys.modules.get(self.module)
+        return None if module is None else getattr(module, self.name, None)
+
+
+_STACKING_SOURCE = '''\
+class {name}({TransformerMixin}, {BaseEstimator}):
+    """Append a classifier's class probabilities to the features, out of fold.
+
+    A copy of skautoml.space.StackingTransformer, so that this script does not need
+    skautoml. While the pipeline fits, fit_transform appends out-of-fold
+    probabilities (cross_val_predict over a shuffled StratifiedKFold), so the next
+    step never sees predictions made on the rows the classifier was trained on.
+    The classifier is then refit on all rows; transform appends its probabilities.
+    """
+
+    def __init__(self, estimator, *, cv=3, random_state=None):
+        self.estimator = estimator
+        self.cv = cv
+        self.random_state = random_state
+
+    def _splitter(self, y):
+        _, counts = {np}.unique(y, return_counts=True)
+        n_splits = int(max(2, min(self.cv, counts.min())))
+        return {StratifiedKFold}(
+            n_splits=n_splits, shuffle=True, random_state=self.random_state
+        )
+
+    @staticmethod
+    def _dense(X):
+        if hasattr(X, "toarray"):
+            X = X.toarray()
+        return {np}.asarray(X, dtype=float)
+
+    def fit(self, X, y):
+        self.estimator_ = {clone}(self.estimator).fit(X, y)
+        self.classes_ = {np}.unique(y)
+        self.n_features_in_ = {np}.shape(X)[1]
+        return self
+
+    def fit_transform(self, X, y=None, **fit_params):
+        if y is None:
+            raise ValueError("StackingTransformer needs y to fit")
+        oof = {cross_val_predict}(
+            {clone}(self.estimator), X, y, cv=self._splitter(y), method="predict_proba"
+        )
+        self.fit(X, y)
+        return {np}.hstack([self._dense(X), oof])
+
+    def transform(self, X):
+        {check_is_fitted}(self, "estimator_")
+        return {np}.hstack([self._dense(X), self.estimator_.predict_proba(X)])
+'''
+
+STACKING = InlineClass(
+    module="skautoml.space._composite",
+    name="StackingTransformer",
+    public="skautoml.space.StackingTransformer",
+    uses=(
+        ("np", "numpy", None),
+        ("BaseEstimator", "sklearn.base", "BaseEstimator"),
+        ("TransformerMixin", "sklearn.base", "TransformerMixin"),
+        ("clone", "sklearn.base", "clone"),
+        ("StratifiedKFold", "sklearn.model_selection", "StratifiedKFold"),
+        ("cross_val_predict", "sklearn.model_selection", "cross_val_predict"),
+        ("check_is_fitted", "sklearn.utils.validation", "check_is_fitted"),
+    ),
+    source=_STACKING_SOURCE,
+)
+
+#: every class the exporter writes into the script instead of importing it
+INLINE_CLASSES = (STACKING,)
+
+
+def inline_class_for(cls) -> InlineClass | None:
+    """The inline copy that stands for ``cls``, or None if ``cls`` is imported."""
+    for inline in INLINE_CLASSES:
+        if getattr(cls, "__module__", None) == inline.module and cls is inline.library_class():
+            return inline
+    return None
