@@ -117,7 +117,11 @@ def test_pickle_clone_pipeline_gridsearch_cross_val(small_data):
     assert pipe.score(X, y) > 0.6
 
     grid = GridSearchCV(quick(max_trials=2), {"cv": [2, 3]}, cv=2).fit(X, y)
-    assert grid.best_params_["cv"] in (2, 3)
+    assert len(grid.cv_results_["params"]) == 2
+    assert np.all(np.isfinite(grid.cv_results_["mean_test_score"]))
+    assert grid.best_estimator_.cv == grid.best_params_["cv"]
+    assert grid.best_estimator_.n_trials_ == 2  # refit: a fitted search of its own
+    assert grid.score(X, y) > 0.6
 
     scores = cross_val_score(quick(max_trials=2), X, y, cv=2)
     assert scores.shape == (2,) and np.all(scores > 0.5)

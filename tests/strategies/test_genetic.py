@@ -249,7 +249,13 @@ def test_repeats_told_from_the_cache_are_handled():
         for i, p in enumerate(proposals)
     ]
     strat.tell(told)
-    assert strat.ask(4)
+    # the old record keeps its first result; the new ones are recorded once each
+    assert strat._trials[first[0].candidate] == first[0]
+    assert all(strat._trials[t.candidate] == t for t in told)
+    following = strat.ask(4)
+    assert following
+    evaluated = {t.candidate for t in first} | {t.candidate for t in told}
+    assert not {p.candidate for p in following} & evaluated  # no repeat is proposed
 
 
 def test_generations_bound_the_search():
