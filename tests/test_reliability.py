@@ -184,6 +184,25 @@ def test_a_refit_that_overruns_falls_back_on_the_first_fold_model(small_data):
     assert leftovers() == ([], [])
 
 
+def test_ctrl_c_during_the_refit_keeps_the_first_fold_model(small_data):
+    X, y = small_data
+    space = {"scaler": ["passthrough"], "transformer": ["passthrough"]}
+    space["classifier"] = ["test_slow_refit"]
+    clf = est(max_trials=1, time_budget=None, search_space=space)
+    # the trial takes a second; the refit would hang for good without Ctrl-C
+    timer = threading.Timer(20.0, os.kill, (os.getpid(), signal.SIGINT))
+    timer.start()
+    try:
+        with pytest.warns(SearchWarning, match="Ctrl-C during the refit.*first CV fold"):
+            clf.fit(X, y)
+    finally:
+        timer.cancel()
+    assert clf.search_report_["refit_source"] == "first_fold"
+    assert clf.best_pipeline_[-1].__class__.__name__ == "SlowOnAllRows"
+    assert clf.score(X, y) > 0.5
+    assert leftovers() == ([], [])
+
+
 def test_a_refit_that_finishes_is_reported_as_such(small_data):
     X, y = small_data
     clf = est(max_trials=2).fit(X, y)

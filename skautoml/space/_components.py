@@ -262,6 +262,29 @@ def _tabular_net(
     )
 
 
+def finetune_kwargs(
+    groups, *, strategy, k_blocks, l2sp, lr, lr_decay, label_smoothing, l2sp_patterns=None
+) -> dict[str, Any]:
+    """Skorch keyword arguments of a fine-tuning recipe, shared by every
+    pretrained-network component (image and tabular).
+
+    ``callbacks`` freeze or unfreeze the layer ``groups`` by ``strategy`` and
+    add L2-SP toward the pretrained weights when ``l2sp > 0``; layer-wise
+    learning-rate decay becomes optimizer parameter groups.
+    """
+    callbacks = strategy_callbacks(strategy, groups, k_blocks=k_blocks)
+    if l2sp > 0:
+        penalty = L2SP(alpha=l2sp) if l2sp_patterns is None else L2SP(l2sp, tuple(l2sp_patterns))
+        callbacks.append(("l2sp", penalty))
+    kwargs: dict[str, Any] = {
+        "callbacks": callbacks,
+        "criterion__label_smoothing": label_smoothing,
+    }
+    if lr_decay < 1.0:
+        kwargs["optimizer__param_groups"] = layerwise_param_groups(groups, lr, lr_decay)
+    return kwargs
+
+
 def _tabular_body(ctx: BuildContext):
     for body in ctx.backbones:
         if not (isinstance(body, str) and body in BACKBONES):
@@ -290,9 +313,6 @@ def _finetune_tabular_custom(
     """The user's pretrained body (``ctx.backbones``) with a new head, fine-tuned."""
     body = _tabular_body(ctx)
     groups = tabular_block_groups(body, ctx.n_features)
-    callbacks = strategy_callbacks(strategy, groups, k_blocks=k_blocks)
-    if l2sp > 0:
-        callbacks.append(("l2sp", L2SP(alpha=l2sp, patterns=("body.*",))))
     kwargs = net_training_kwargs(
         ctx,
         lr=lr,
@@ -301,16 +321,24 @@ def _finetune_tabular_custom(
         batch_size=batch_size,
         max_epochs=max_epochs,
     )
-    kwargs["callbacks"] = kwargs["callbacks"] + callbacks
-    if lr_decay < 1.0:
-        kwargs["optimizer__param_groups"] = layerwise_param_groups(groups, lr, lr_decay)
+    extra = finetune_kwargs(
+        groups,
+        strategy=strategy,
+        k_blocks=k_blocks,
+        l2sp=l2sp,
+        l2sp_patterns=("body.*",),
+        lr=lr,
+        lr_decay=lr_decay,
+        label_smoothing=label_smoothing,
+    )
+    kwargs["callbacks"] = kwargs["callbacks"] + extra.pop("callbacks")
     return NetClassifier(
         PretrainedTabularNet,
         module__body=body,
         module__head=head,
         module__head_dropout=head_dropout,
-        criterion__label_smoothing=label_smoothing,
         **kwargs,
+        **extra,
     )
 
 

@@ -18,7 +18,6 @@ from scratch.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
@@ -27,18 +26,21 @@ from sklearn.preprocessing import StandardScaler
 from ..exceptions import MissingDependencyError
 from ..nets import (
     BACKBONES,
-    L2SP,
     BackboneFeatures,
     FeatureHead,
     ImageClassifier,
     NetClassifier,
     backbone_available,
     image_block_groups,
-    layerwise_param_groups,
     resolve_backbone,
-    strategy_callbacks,
 )
-from ._components import NET_TRAINING_RANGES, Component, net_training_kwargs, register
+from ._components import (
+    NET_TRAINING_RANGES,
+    Component,
+    finetune_kwargs,
+    net_training_kwargs,
+    register,
+)
 from ._context import BuildContext
 from ._dimensions import Categorical, Float, Integer
 
@@ -156,12 +158,15 @@ def _finetune(
     augment="none",
 ):
     groups = image_block_groups(backbone, ctx.image_shape)
-    callbacks = strategy_callbacks(strategy, groups, k_blocks=k_blocks)
-    if l2sp > 0:
-        callbacks.append(("l2sp", L2SP(alpha=l2sp)))
-    extra: dict[str, Any] = {"callbacks": callbacks, "criterion__label_smoothing": label_smoothing}
-    if lr_decay < 1.0:
-        extra["optimizer__param_groups"] = layerwise_param_groups(groups, lr, lr_decay)
+    extra = finetune_kwargs(
+        groups,
+        strategy=strategy,
+        k_blocks=k_blocks,
+        l2sp=l2sp,
+        lr=lr,
+        lr_decay=lr_decay,
+        label_smoothing=label_smoothing,
+    )
     return _net(
         ctx,
         {
