@@ -517,8 +517,9 @@ def markdown(rows: list[dict], note: str = "") -> str:
         "in a fresh subprocess; searches at `n_jobs=1` except `skautoml-random-nj2`. "
         "scikit-learn defaults have no budget (one fit). Peak memory is the summed RSS of "
         "the run's process tree sampled every 0.25 s (shared pages of forked workers count "
-        "more than once). Overhead = strategy ask/tell + worker start-up + result transfer "
-        "from `search_report_`, as % of the budget (skautoml only).",
+        "more than once). Overhead = strategy ask/tell + forkserver boot (once per Python "
+        "process) + worker start-up + result transfer from `search_report_`, as % of the "
+        "budget (skautoml only).",
         "",
     ]
     gaps = _not_run(rows)
