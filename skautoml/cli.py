@@ -70,7 +70,12 @@ def _parser() -> argparse.ArgumentParser:
     fit.add_argument("--n-jobs", type=int, default=None)
     fit.add_argument("--random-state", type=int, default=0)
     fit.add_argument("--output", default="skautoml_model.pkl", help="where to save the model")
-    fit.add_argument("--export", default=None, help="also write the best pipeline as a script")
+    fit.add_argument(
+        "--export",
+        default=None,
+        metavar="PATH",
+        help="also write the best pipeline as a standalone Python script (see docs/export.md)",
+    )
     fit.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser
 
@@ -108,9 +113,23 @@ def _load(path: str, target: str | None, image_size=None):
     return _load_csv(path, target)
 
 
+def _check_writable(option: str, path: str | None) -> None:
+    if path is None:
+        return
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise CLIError(f"{option} {path!r}: the folder {folder!r} does not exist; create it")
+    if os.path.isdir(path):
+        raise CLIError(f"{option} {path!r} is a folder; give a file name")
+    if not os.access(folder, os.W_OK):
+        raise CLIError(f"{option} {path!r}: the folder {folder!r} is not writable")
+
+
 def _fit(args) -> int:
     from . import AutoFineTuneClassifier
 
+    for option, path in (("--output", args.output), ("--export", args.export)):
+        _check_writable(option, path)  # before the search, not after it
     X, y = _load(args.data, args.target, args.image_size)
     clf = AutoFineTuneClassifier(
         search=args.search,

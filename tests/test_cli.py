@@ -56,6 +56,22 @@ def test_fit_prints_leaderboard_and_saves(csv_path, tmp_path, capsys):
     assert clf.score(frame.drop(columns="label"), frame["label"]) > 0.6
 
 
+def test_export_writes_a_runnable_script(csv_path, tmp_path, capsys):
+    script = tmp_path / "best_pipeline.py"
+    args = ["fit", str(csv_path), "--target", "label", "--max-trials", "2", "--cv", "2"]
+    args += ["--search", "random", "--search-space", "fast", "--quiet"]
+    args += ["--output", str(tmp_path / "model.pkl"), "--export", str(script)]
+    assert main(args) == 0
+    assert f"pipeline exported to {script}" in capsys.readouterr().out
+    with open(tmp_path / "model.pkl", "rb") as fh:
+        clf = pickle.load(fh)
+    assert script.read_text(encoding="utf-8") == clf.export()  # the winner, as a script
+    namespace: dict = {}
+    exec(compile(script.read_text(encoding="utf-8"), str(script), "exec"), namespace)
+    pipe = namespace["make_pipeline"]()
+    assert [name for name, _ in pipe.steps] == [name for name, _ in clf.best_pipeline_.steps]
+
+
 @pytest.mark.parametrize(
     "args, message",
     [
@@ -63,6 +79,8 @@ def test_fit_prints_leaderboard_and_saves(csv_path, tmp_path, capsys):
         (["fit", "{csv}"], "--target is required"),
         (["fit", "{csv}", "--target", "nope"], "is not a column"),
         (["fit", "{csv}", "--target", "label", "--search", "grid"], "search"),
+        (["fit", "{csv}", "--target", "label", "--export", "/no/such/dir/x.py"], "does not exist"),
+        (["fit", "{csv}", "--target", "label", "--output", "/no/such/dir/m.pkl"], "create it"),
     ],
 )
 def test_errors_are_one_clear_line(csv_path, capsys, args, message):
