@@ -520,9 +520,11 @@ class AutoFineTuneClassifier(ClassifierMixin, BaseEstimator):
     def _warn_failures(trials):
         # pruned trials are the scheduler's choice, not failures; trials the
         # budget cut short get a warning of their own
-        cut = [t for t in trials if t.status == "timeout" and BUDGET_RAN_OUT in (t.error or "")]
+        cut = {
+            t.number for t in trials if t.status == "timeout" and BUDGET_RAN_OUT in (t.error or "")
+        }
         failed = Counter(
-            t.status for t in trials if t.status not in ("ok", "pruned") and t not in cut
+            t.status for t in trials if t.status not in ("ok", "pruned") and t.number not in cut
         )
         if failed and any(t.ok for t in trials):
             summary = ", ".join(f"{n} {status}" for status, n in sorted(failed.items()))

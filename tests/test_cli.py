@@ -1,5 +1,6 @@
 """The command line: fit a CSV, print the leaderboard, save the model; clear errors."""
 
+import importlib.util
 import pickle
 
 import numpy as np
@@ -66,9 +67,10 @@ def test_export_writes_a_runnable_script(csv_path, tmp_path, capsys):
     with open(tmp_path / "model.pkl", "rb") as fh:
         clf = pickle.load(fh)
     assert script.read_text(encoding="utf-8") == clf.export()  # the winner, as a script
-    namespace: dict = {}
-    exec(compile(script.read_text(encoding="utf-8"), str(script), "exec"), namespace)
-    pipe = namespace["make_pipeline"]()
+    spec = importlib.util.spec_from_file_location("cli_exported", script)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)  # the script is importable: main() is guarded
+    pipe = module.make_pipeline()
     assert [name for name, _ in pipe.steps] == [name for name, _ in clf.best_pipeline_.steps]
 
 

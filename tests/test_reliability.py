@@ -79,16 +79,22 @@ def test_checkpoint_resume_runs_nothing_twice_and_matches_a_full_run(small_data,
     )
 
 
-@pytest.mark.parametrize("change", [{"n_jobs": 2}, {"random_state": None}])
-def test_resume_that_leaves_the_recorded_path_runs_nothing_twice(small_data, tmp_path, change):
+@pytest.mark.parametrize(
+    "before, after",
+    [({}, {"n_jobs": 2}), ({"random_state": None}, {"random_state": None})],
+    ids=["other_n_jobs", "no_seed"],
+)
+def test_resume_that_leaves_the_recorded_path_runs_nothing_twice(
+    small_data, tmp_path, before, after
+):
     # another n_jobs, or no fixed seed, proposes other candidates than the
     # recorded run: its records are told to the strategy, never run again
     X, y = small_data
     path = tmp_path / "search.jsonl"
-    first = est(search="bayes", max_trials=4, checkpoint=str(path), **change).fit(X, y)
+    first = est(search="bayes", max_trials=4, checkpoint=str(path), **before).fit(X, y)
     recorded = [r["candidate"] for r in records(path)[1:]]
     assert len(recorded) == 4
-    resumed = est(search="bayes", max_trials=8, checkpoint=str(path), **change).fit(X, y)
+    resumed = est(search="bayes", max_trials=8, checkpoint=str(path), **after).fit(X, y)
     lines = records(path)[1:]
     assert len(lines) == 8  # four new trials, none of the four recorded ones again
     candidates = [json.dumps(r["candidate"], sort_keys=True) for r in lines]

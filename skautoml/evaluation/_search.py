@@ -73,13 +73,7 @@ def run_search(
     replay = dict(replay or {})
     strategy_seconds = 0.0
     if known:
-        for trial in known:
-            trial = _renumber(trial, len(trials))
-            cache[trial.candidate] = trial
-            trials.append(trial)
-            if on_trial is not None:
-                on_trial(trial)
-        strategy.tell(trials)
+        strategy.tell([_add_recorded(t, trials, cache, on_trial) for t in known])
     repeats = 0
     repeat_batches = 0
     stop_reason = "exhausted"
@@ -100,12 +94,16 @@ def run_search(
         if not proposals:
             stop_reason = "exhausted"
             break
-        off_path = [p for p in proposals if p.candidate not in replay and p.candidate not in cache]
-        if replay and off_path:
+        if replay and any(
+            p.candidate not in replay and p.candidate not in cache for p in proposals
+        ):
             # the search has left the recorded path (another n_jobs, or no fixed
             # random_state): the records not replayed yet are told now, never run again
             t0 = time.perf_counter()
-            _take_over(replay, trials, cache, strategy, on_trial)
+            told = [_add_recorded(t, trials, cache, on_trial) for t in replay.values()]
+            replay.clear()
+            logger.info("resume: %d recorded trials told to the strategy", len(told))
+            strategy.tell(told)
             strategy_seconds += time.perf_counter() - t0
         fresh, seen = [], []
         for proposal in proposals:
@@ -128,12 +126,7 @@ def run_search(
         replayed = [p for p in fresh if p.candidate in replay]
         fresh = [p for p in fresh if p.candidate not in replay]
         for proposal in replayed:
-            trial = _renumber(replay.pop(proposal.candidate), len(trials))
-            cache[trial.candidate] = trial
-            trials.append(trial)
-            batch.append(trial)
-            if on_trial is not None:
-                on_trial(trial)
+            batch.append(_add_recorded(replay.pop(proposal.candidate), trials, cache, on_trial))
         results = _evaluate(runner, fresh, search_deadline, scheduler)
         for proposal, result in zip(fresh, results):
             trial = Trial(
@@ -219,18 +212,14 @@ def _meta(proposal, result: dict) -> dict:
     return meta
 
 
-def _take_over(replay: dict, trials: list, cache: dict, strategy, on_trial) -> None:
-    """Append every record left in ``replay`` to ``trials`` and tell the strategy."""
-    told = []
-    for candidate in list(replay):
-        trial = _renumber(replay.pop(candidate), len(trials))
-        cache[trial.candidate] = trial
-        trials.append(trial)
-        told.append(trial)
-        if on_trial is not None:
-            on_trial(trial)
-    logger.info("resume: %d recorded trials told to the strategy", len(told))
-    strategy.tell(told)
+def _add_recorded(trial: Trial, trials: list, cache: dict, on_trial) -> Trial:
+    """Append a trial recorded by an earlier run (renumbered, marked resumed)."""
+    trial = _renumber(trial, len(trials))
+    cache[trial.candidate] = trial
+    trials.append(trial)
+    if on_trial is not None:
+        on_trial(trial)
+    return trial
 
 
 def _renumber(trial: Trial, number: int) -> Trial:
