@@ -347,7 +347,6 @@ class AutoFineTuneClassifier(ClassifierMixin, BaseEstimator):
                     runner,
                     max_trials=self.max_trials,
                     deadline=deadline,
-                    batch_size=n_workers,
                     reserve=_refit_reserve(splits, X.shape[0]),
                     on_trial=progress.update,
                     on_new_trial=journal.append,

@@ -50,60 +50,84 @@ def _dask_task(job_bytes: bytes, data_bytes: bytes) -> dict:
 
 
 class DaskRunner:
-    """Submit jobs to a Dask client, collect results in order."""
+    """Submit jobs to a Dask client one at a time; collect them as they finish."""
 
-    def __init__(self, client, data, trial_timeout=None):
+    def __init__(self, client, data):
         from ._executors import _freeze
 
         self.client = client
-        self.trial_timeout = trial_timeout
         # sent with every task rather than scattered once: a scattered replica
         # dies with its worker, and a lost input would cost more than one trial
         self._data = _freeze(data)
+        self._futures: dict = {}  # future -> (ticket, submitted, stop_at, deadline)
 
-    def run(self, jobs, deadline=None) -> list[dict]:
+    @property
+    def in_flight(self) -> int:
+        return len(self._futures)
+
+    def submit(self, ticket: int, job, stop_at: float | None, deadline: float | None) -> None:
+        future = self.client.submit(_dask_task, cloudpickle.dumps(job), self._data, pure=False)
+        self._futures[future] = (ticket, time.monotonic(), stop_at, deadline)
+
+    def wait(self) -> list[tuple[int, dict]]:
+        """Wait for the first task to finish or reach its stop time."""
         from distributed import wait
         from distributed.client import FuturesCancelledError
 
-        submitted = time.monotonic()
-        futures = [
-            self.client.submit(_dask_task, cloudpickle.dumps(job), self._data, pure=False)
-            for job in jobs
-        ]
-        limits = [deadline]
-        if self.trial_timeout:
-            # tasks of a batch queue behind each other on busy workers
-            limits.append(submitted + self.trial_timeout * max(1, len(jobs)))
-        known = [t for t in limits if t is not None]
-        timeout = max(0.0, min(known) - time.monotonic()) if known else None
+        stops = [v[2] for v in self._futures.values() if v[2] is not None]
+        timeout = max(0.0, min(stops) - time.monotonic()) if stops else None
         try:
-            wait(futures, timeout=timeout)
+            wait(list(self._futures), timeout=timeout, return_when="FIRST_COMPLETED")
         except (TimeoutError, FuturesCancelledError):
             pass  # each future's own status says what happened
-        results = []
-        for future in futures:
-            if future.status == "finished":
-                result = future.result()
-            elif future.status == "error":
-                exc = future.exception()
-                result = {
-                    "status": "error",
-                    "error": f"{type(exc).__name__}: {exc} (the Dask task failed)",
-                }
-            elif future.status == "cancelled":
-                result = {"status": "error", "error": "the Dask task was cancelled"}
-            else:
+        done = []
+        now = time.monotonic()
+        for future, (ticket, submitted, stop_at, deadline) in list(self._futures.items()):
+            if future.status in ("finished", "error", "cancelled"):
+                result = _result_of(future)
+            elif stop_at is not None and stop_at <= now:
+                from ._executors import _why_stopped
+
                 future.cancel()
-                elapsed = time.monotonic() - submitted
-                why = (
-                    "the time budget ran out"
-                    if deadline is not None and (time.monotonic() >= deadline - 0.05)
-                    else "trial_time_limit"
+                why = _why_stopped(now - submitted, stop_at, deadline)
+                result = {"status": "timeout", "error": why}
+            else:
+                continue
+            del self._futures[future]
+            result.setdefault("duration", now - submitted)
+            done.append((ticket, result))
+        return done
+
+    def stop_all(self, why: str) -> list[tuple[int, dict]]:
+        done = []
+        now = time.monotonic()
+        for future, (ticket, submitted, _, _) in self._futures.items():
+            future.cancel()
+            elapsed = now - submitted
+            done.append(
+                (
+                    ticket,
+                    {
+                        "status": "timeout",
+                        "error": f"stopped after {elapsed:.1f} s: {why}",
+                        "duration": elapsed,
+                    },
                 )
-                result = {"status": "timeout", "error": f"stopped after {elapsed:.1f} s: {why}"}
-            result.setdefault("duration", time.monotonic() - submitted)
-            results.append(result)
-        return results
+            )
+        self._futures = {}
+        return done
 
     def close(self) -> None:
+        for future in self._futures:
+            future.cancel()
+        self._futures = {}
         self._data = None
+
+
+def _result_of(future) -> dict:
+    if future.status == "finished":
+        return future.result()
+    if future.status == "error":
+        exc = future.exception()
+        return {"status": "error", "error": f"{type(exc).__name__}: {exc} (the Dask task failed)"}
+    return {"status": "error", "error": "the Dask task was cancelled"}

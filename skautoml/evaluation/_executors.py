@@ -1,5 +1,10 @@
 """Run trials in worker processes that can be stopped.
 
+Jobs are submitted one at a time and collected as they finish
+(:meth:`TrialRunner.submit` / :meth:`TrialRunner.wait`), so the search loop
+can hand a free worker its next trial at once, without waiting for the
+slowest trial of a batch.
+
 Each trial runs in its own process, started from a ``forkserver`` that has
 already imported torch and scikit-learn, so a start costs milliseconds. A
 trial that overruns its deadline is killed, not waited for; a worker that
@@ -34,6 +39,9 @@ from ._dask import DaskRunner, dask_client
 __all__ = ["Job", "KeptModel", "TrialRunner"]
 
 logger = logging.getLogger("skautoml")
+
+#: the error text of trials stopped because the whole ``fit``'s budget ran out
+BUDGET_RAN_OUT = "the time budget ran out"
 
 _PRELOAD = ["skautoml.evaluation._executors", "skautoml.space", "torch", "sklearn.ensemble"]
 
@@ -195,6 +203,10 @@ class TrialRunner:
         self._dir = None
         self._live: list = []
         self._dask = None
+        self._tickets = 0
+        self._flight: dict[int, Job] = {}  # ticket -> job, until wait() returns it
+        self._ready: list[tuple[int, dict]] = []  # done, not yet returned by wait()
+        self._running: dict = {}  # conn -> (ticket, proc, started, stop_at, deadline)
         self.overhead = {"boot": 0.0, "start": 0.0, "transfer": 0.0}
         #: the first-fold pipeline of the best full evaluation so far
         self.kept: KeptModel | None = None
@@ -234,6 +246,9 @@ class TrialRunner:
             proc.join(timeout=5)
             conn.close()
         self._live = []
+        self._running = {}
+        self._flight = {}
+        self._ready = []
         self.kept = None
         if self._dask is not None:
             self._dask.close()
@@ -247,23 +262,99 @@ class TrialRunner:
         return self._dir
 
     # -- running ---------------------------------------------------------------
-    def run(self, jobs: list[Job], deadline: float | None = None) -> list[dict]:
-        """Run ``jobs`` and return their result dicts, in order.
+    @property
+    def in_flight(self) -> int:
+        """Jobs submitted and not yet returned by :meth:`wait`."""
+        return len(self._flight)
 
-        A job still running at ``deadline`` (``time.monotonic()`` seconds) or
-        after ``trial_timeout`` is killed and reported with status ``timeout``.
-        Every result carries ``duration`` (wall seconds).
+    @property
+    def free(self) -> int:
+        """How many more jobs may be submitted now (``n_workers`` run at once)."""
+        return max(0, self.n_workers - self.in_flight)
 
-        Inside ``with joblib.parallel_backend("dask"):`` the jobs run on the
-        Dask cluster of that backend instead (see :mod:`._dask`).
+    def submit(self, job: Job, deadline: float | None = None) -> int:
+        """Start ``job`` and return its ticket; :meth:`wait` hands its result back.
 
-        Full evaluations that beat every earlier one send back their first
-        fold's fitted pipeline, kept as :attr:`kept`.
+        The job is stopped at ``deadline`` (``time.monotonic()`` seconds) or
+        after ``trial_timeout``, whichever comes first, and then reported with
+        status ``timeout``. A full evaluation is asked to send back its
+        first-fold pipeline when it beats the best kept so far.
+
+        Inside ``with joblib.parallel_backend("dask"):`` the job runs on the
+        Dask cluster of that backend (see :mod:`._dask`); without worker
+        processes (``isolate=False``) it runs here, at once.
         """
-        jobs = [self._keep_request(job) for job in jobs]
-        results = self._dispatch(jobs, deadline)
-        self._keep_best(jobs, results)
-        return results
+        job = self._keep_request(job)
+        ticket = self._tickets
+        self._tickets += 1
+        self._flight[ticket] = job
+        now = time.monotonic()
+        limit = now + self.trial_timeout if self.trial_timeout else None
+        stop_at = _earliest(deadline, limit)
+        client = dask_client()
+        if stop_at is not None and stop_at <= now:
+            self._ready.append((ticket, _timeout_result(0.0, BUDGET_RAN_OUT)))
+        elif client is not None:
+            if self._dask is None:
+                self._dask = DaskRunner(client, self.data)
+            self._dask.submit(ticket, job, stop_at, deadline)
+        elif not self.isolate:
+            self._ready.append((ticket, self._run_inline(job)))
+        else:
+            proc, conn = self._start(job)
+            self._live.append((proc, conn))
+            self._running[conn] = (ticket, proc, now, stop_at, deadline)
+        return ticket
+
+    def wait(self) -> list[tuple[int, dict]]:
+        """Block until at least one submitted job is done; return ``(ticket, result)``
+        for every job done by then (a job past its stop time is killed first).
+
+        Every result carries ``duration`` (wall seconds). Returns an empty
+        list when nothing is in flight.
+        """
+        done, self._ready = self._ready, []
+        if not done and self._running:
+            done = self._wait_isolated()
+        elif not done and self._dask is not None and self._dask.in_flight:
+            done = self._dask.wait()
+        for ticket, result in done:
+            self._keep_best(self._flight.pop(ticket), result)
+        return done
+
+    def stop_all(self, why: str = BUDGET_RAN_OUT) -> list[tuple[int, dict]]:
+        """Stop every job in flight; return them as ``timeout`` results."""
+        done, self._ready = self._ready, []
+        now = time.monotonic()
+        for conn, (ticket, proc, started, _, _) in list(self._running.items()):
+            self._kill(conn, proc)
+            elapsed = now - started
+            done.append((ticket, _timeout_result(elapsed, f"stopped after {elapsed:.1f} s: {why}")))
+        if self._dask is not None:
+            done += self._dask.stop_all(why)
+        for ticket, result in done:
+            self._keep_best(self._flight.pop(ticket), result)
+        return done
+
+    def run(self, jobs: list[Job], deadline: float | None = None) -> list[dict]:
+        """Run ``jobs``, ``n_workers`` at a time, and return their results in order.
+
+        Interrupted (Ctrl-C), it stops the jobs it started before re-raising.
+        """
+        results: list[dict | None] = [None] * len(jobs)
+        pending = list(enumerate(jobs))
+        mine: dict[int, int] = {}  # ticket -> index
+        try:
+            while pending or mine:
+                while pending and self.free:
+                    index, job = pending.pop(0)
+                    mine[self.submit(job, deadline)] = index
+                for ticket, result in self.wait():
+                    results[mine.pop(ticket)] = result
+        finally:
+            if mine:
+                self.stop_all("interrupted")
+        return results  # type: ignore[return-value]
 
     def _keep_request(self, job: Job) -> Job:
         if job.kind != "evaluate" or job.fidelity < 1.0:
@@ -271,25 +362,14 @@ class TrialRunner:
         best = self.kept.score if self.kept is not None else float("-inf")
         return replace(job, keep_above=best)
 
-    def _keep_best(self, jobs: list[Job], results: list[dict]) -> None:
-        for job, result in zip(jobs, results):
-            model = result.pop("model", None)
-            if model is None or result.get("status") != "ok":
-                continue
-            score = sum(result["test_scores"]) / len(result["test_scores"])
-            if self.kept is None or score > self.kept.score:
-                n_train = len(self.data.splits[0][0]) if self.data.splits else 0
-                self.kept = KeptModel(job.candidate, score, model, n_train)
-
-    def _dispatch(self, jobs: list[Job], deadline: float | None) -> list[dict]:
-        client = dask_client()
-        if client is not None:
-            if self._dask is None:
-                self._dask = DaskRunner(client, self.data, self.trial_timeout)
-            return self._dask.run(jobs, deadline)
-        if not self.isolate:
-            return [self._run_inline(job) for job in jobs]
-        return self._run_isolated(jobs, deadline)
+    def _keep_best(self, job: Job, result: dict) -> None:
+        model = result.pop("model", None)
+        if model is None or result.get("status") != "ok":
+            return
+        score = sum(result["test_scores"]) / len(result["test_scores"])
+        if self.kept is None or score > self.kept.score:
+            n_train = len(self.data.splits[0][0]) if self.data.splits else 0
+            self.kept = KeptModel(job.candidate, score, model, n_train)
 
     def _run_inline(self, job: Job) -> dict:
         t0 = time.perf_counter()
@@ -315,48 +395,27 @@ class TrialRunner:
         self.overhead["start"] += time.perf_counter() - t0
         return proc, parent
 
-    def _run_isolated(self, jobs: list[Job], deadline: float | None) -> list[dict]:
-        results: list[dict | None] = [None] * len(jobs)
-        pending = list(enumerate(jobs))
-        running: dict = {}  # conn -> (index, proc, started, stop_at)
-        try:
-            while pending or running:
-                while pending and len(running) < self.n_workers:
-                    index, job = pending.pop(0)
-                    now = time.monotonic()
-                    limit = now + self.trial_timeout if self.trial_timeout else None
-                    stop_at = _earliest(deadline, limit)
-                    if stop_at is not None and stop_at <= now:
-                        results[index] = _timeout_result(0.0, BUDGET_RAN_OUT)
-                        continue
-                    proc, conn = self._start(job)
-                    self._live.append((proc, conn))
-                    running[conn] = (index, proc, now, stop_at)
-                if not running:
-                    break
-                stops = [s for (_, _, _, s) in running.values() if s is not None]
-                timeout = max(0.0, min(stops) - time.monotonic()) if stops else None
-                ready = wait(list(running), timeout=timeout)
-                for conn in ready:
-                    index, proc, started, _ = running.pop(conn)
-                    results[index] = self._collect(proc, conn, started)
-                now = time.monotonic()
-                for conn in [c for c, v in running.items() if v[3] is not None and v[3] <= now]:
-                    index, proc, started, stop_at = running.pop(conn)
-                    proc.kill()
-                    proc.join(timeout=5)
-                    conn.close()
-                    self._forget(proc)
-                    results[index] = _timeout_result(
-                        now - started, _why_stopped(now - started, stop_at, deadline)
-                    )
-        finally:
-            for conn, (_, proc, _, _) in running.items():  # interrupted: leave nothing
-                proc.kill()
-                proc.join(timeout=5)
-                conn.close()
-                self._forget(proc)
-        return results  # type: ignore[return-value]
+    def _wait_isolated(self) -> list[tuple[int, dict]]:
+        stops = [v[3] for v in self._running.values() if v[3] is not None]
+        timeout = max(0.0, min(stops) - time.monotonic()) if stops else None
+        done = []
+        for conn in wait(list(self._running), timeout=timeout):
+            ticket, proc, started, _, _ = self._running.pop(conn)
+            done.append((ticket, self._collect(proc, conn, started)))
+        now = time.monotonic()
+        for conn, (ticket, proc, started, stop_at, deadline) in list(self._running.items()):
+            if stop_at is not None and stop_at <= now:
+                self._kill(conn, proc)
+                why = _why_stopped(now - started, stop_at, deadline)
+                done.append((ticket, _timeout_result(now - started, why)))
+        return done
+
+    def _kill(self, conn, proc) -> None:
+        self._running.pop(conn, None)
+        proc.kill()
+        proc.join(timeout=5)
+        conn.close()
+        self._forget(proc)
 
     def _collect(self, proc, conn, started: float) -> dict:
         t0 = time.perf_counter()
@@ -426,10 +485,6 @@ def _main_not_reimported():
 def _earliest(*times):
     known = [t for t in times if t is not None]
     return min(known) if known else None
-
-
-#: the error text of trials stopped because the whole ``fit``'s budget ran out
-BUDGET_RAN_OUT = "the time budget ran out"
 
 
 def _why_stopped(elapsed: float, stop_at: float, deadline: float | None) -> str:

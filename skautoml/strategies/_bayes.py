@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+import numpy as np
 from skopt import Optimizer
 from skopt.learning import GaussianProcessRegressor
 from skopt.learning.gaussian_process.kernels import ConstantKernel, Matern
@@ -37,7 +38,10 @@ class BayesStrategy(Strategy):
     like any other point. A Gaussian-process surrogate (isotropic Matern 5/2)
     with skopt's ``gp_hedge`` acquisition; the first ``n_initial_points`` points are random.
     ``ask(n)`` returns a batch from the constant-liar strategy, so trials of a
-    batch can run in parallel.
+    batch can run in parallel. Points asked and not yet told (trials still
+    running on other workers) are told to a copy of the optimizer with the
+    same lie (the best loss so far) before it proposes, so an asynchronous
+    search does not propose the same region twice.
     """
 
     name = "bayes"
@@ -72,6 +76,8 @@ class BayesStrategy(Strategy):
         )
         self._worst = math.inf
         self._best_seen = -math.inf
+        #: candidates proposed and not told yet -> their encoded point
+        self._pending: dict = {}
 
     def _decode(self, x):
         point = {k: d.choices[0] for k, d in self._dims if _fixed(d)}
@@ -96,16 +102,37 @@ class BayesStrategy(Strategy):
     def ask(self, n: int) -> list[Proposal]:
         portfolio = self._take_portfolio(n)
         if portfolio:  # told like any point, they count towards the initial design
-            return portfolio
-        xs = (
-            self._optimizer.ask(n_points=n, strategy="cl_min") if n > 1 else [self._optimizer.ask()]
-        )
-        return [Proposal(self.space.decode(self._decode(x))) for x in xs]
+            proposals = portfolio
+        else:
+            opt = self._with_pending_lies()
+            xs = opt.ask(n_points=n, strategy="cl_min") if n > 1 else [opt.ask()]
+            proposals = [Proposal(self.space.decode(self._decode(x))) for x in xs]
+        for proposal in proposals:
+            self._pending[proposal.candidate] = self._encode(proposal.candidate)
+        return proposals
+
+    def _with_pending_lies(self):
+        """The optimizer, or, while trials run, a copy told their points with the lie."""
+        opt = self._optimizer
+        if not self._pending:
+            return opt
+        pending = list(self._pending.values())
+        lie = min(opt.yi) if opt.yi else 0.0
+        seed = opt.rng.randint(0, np.iinfo(np.int32).max)
+        told = opt.Xi, opt.yi
+        # copy() refits the surrogate on Xi/yi: extend them first, so the
+        # copy is fitted once, with the lies, instead of twice
+        opt.Xi, opt.yi = told[0] + pending, told[1] + [lie] * len(pending)
+        try:
+            return opt.copy(random_state=seed)
+        finally:
+            opt.Xi, opt.yi = told
 
     def tell(self, trials: Sequence[Trial]) -> None:
         if not trials:
             return
         for t in trials:
+            self._pending.pop(t.candidate, None)
             if t.ok:
                 self._worst = min(self._worst, t.mean_score)
         worst = self._worst if math.isfinite(self._worst) else 0.0

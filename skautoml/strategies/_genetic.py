@@ -638,7 +638,11 @@ class GeneticStrategy(Strategy):
     parents.
 
     A generation's offspring are handed out across ``ask`` calls; the next
-    generation is bred once the current one has been told. Every proposed
+    generation is bred once the current one has been handed out. Offspring
+    whose trials are still running then (an asynchronous search with
+    ``n_jobs > 1`` does not wait for the slowest) join the selection after
+    they are told. With one worker every offspring is told before the next
+    generation is bred, as in a plain generational GP. Every proposed
     candidate is new: offspring equal to an earlier candidate, or invalid
     trees, are bred again instead of being proposed.
 
@@ -694,6 +698,7 @@ class GeneticStrategy(Strategy):
         self._queue: list[_Individual] = []
         self._current: list[_Individual] = []
         self._pending: dict[Candidate, list[_Individual]] = {}
+        self._stragglers: list[_Individual] = []
         self._seen: dict[Candidate, None] = {}
         self._trials: dict[Candidate, Trial] = {}
         self.parents: list[_Individual] = []
@@ -745,7 +750,10 @@ class GeneticStrategy(Strategy):
 
     # -- evolution ----------------------------------------------------------------
     def _advance(self) -> None:
-        self._pending.clear()  # proposals never told (cut by the budget) are dropped
+        # Offspring still running when the generation is used up (an
+        # asynchronous search does not wait for the slowest) keep their place:
+        # told later, they join the next selection as stragglers.
+        stragglers = [ind for inds in self._pending.values() for ind in inds]
         if self.generation < 0:
             self.generation = 0
             offspring = self._breed(initial=True)
@@ -761,11 +769,12 @@ class GeneticStrategy(Strategy):
         for ind in offspring:
             ind.generation = self.generation
         self._current = offspring
+        self._stragglers = stragglers
         self._queue = list(offspring)
 
     def _select(self) -> None:
         pool, seen = [], set()
-        for ind in self.parents + self._current:
+        for ind in self.parents + self._current + self._stragglers:
             if ind.fitness.valid and ind.candidate not in seen:
                 seen.add(ind.candidate)
                 pool.append(ind)

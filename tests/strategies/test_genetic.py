@@ -569,3 +569,20 @@ def test_image_networks_after_mandatory_steps_are_left_out_with_a_warning():
     with pytest.warns(SearchWarning, match="small_cnn"):
         grammar = GeneticStrategy(space, 0).grammar
     assert [p.name for p in grammar.classifiers] == ["logistic_regression"]
+
+
+def test_a_straggler_told_after_the_next_generation_still_competes():
+    # An asynchronous search breeds the next generation when the current one is
+    # handed out; an offspring still running then is selected from once told.
+    strat = strategy(population_size=4)
+    gen0 = strat.ask(100)  # all of generation 0
+    assert {dict(p.meta)["generation"] for p in gen0} == {0}
+    late, rest = gen0[0], gen0[1:]
+    strat.tell([Trial(i, p.candidate, "ok", (0.1,)) for i, p in enumerate(rest, 1)])
+    gen1 = strat.ask(1)  # breeds generation 1 while `late` still runs
+    assert dict(gen1[0].meta)["generation"] == 1
+    strat.tell([Trial(0, late.candidate, "ok", (0.99,))])  # the best of all, told late
+    gen1 += strat.ask(100)
+    strat.tell([Trial(len(gen0) + i, p.candidate, "ok", (0.2,)) for i, p in enumerate(gen1)])
+    strat.ask(1)  # selects generation 2's parents
+    assert late.candidate in {ind.candidate for ind in strat.parents}

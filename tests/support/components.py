@@ -140,3 +140,23 @@ def _slow_refit(ctx):
 
 
 register(Component("test_slow_refit", "classifier", _slow_refit))
+
+
+class Nap(LogisticRegression):
+    """Logistic regression whose fit first sleeps ``seconds``: slow, but it finishes."""
+
+    def __init__(self, seconds=4.0, C=1.0, max_iter=500):
+        super().__init__(C=C, max_iter=max_iter)
+        self.seconds = seconds
+
+    def fit(self, X, y, sample_weight=None):
+        time.sleep(self.seconds)
+        return super().fit(X, y, sample_weight=sample_weight)
+
+
+def _nap(ctx, seconds=4.0):
+    return Nap(seconds=seconds)
+
+
+#: a classifier that fits in ``seconds`` per fold: a slow trial that finishes
+register(Component("test_nap", "classifier", _nap, {"seconds": Categorical((4.0,))}))
