@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import logging
+import math
 import os
 import time
 import traceback
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import joblib
@@ -83,7 +84,12 @@ def evaluate_candidate(
     curve = None
     first_model = None
     try:
-        template = build_pipeline(candidate, data.ctx)
+        ctx = data.ctx
+        if fidelity < 1.0:
+            # components size themselves from the rows they will see (k-NN
+            # clips n_neighbors to them): a cheap evaluation sees a fraction
+            ctx = replace(ctx, n_samples=max(2, math.ceil(ctx.n_samples * fidelity)))
+        template = build_pipeline(candidate, ctx)
         _apply_fidelity(template, fidelity, prune_curve)
         if data.cache_dir is not None and len(template.steps) > 1:
             # candidates that share a prefix (same steps, same parameters) fit

@@ -79,7 +79,6 @@ def test_loop_prunes_poor_candidates_and_records_fidelity(data):
             runner,
             max_trials=12,
             deadline=None,
-            batch_size=2,
             scheduler=SuccessiveHalving(eta=3),
         )
     trials = result.trials
@@ -91,3 +90,12 @@ def test_loop_prunes_poor_candidates_and_records_fidelity(data):
         assert len(t.test_scores) == 2  # the cheap scores stay on the record
     for t in full:
         assert "low_fidelity_score" in dict(t.meta)
+
+
+def test_a_cheap_evaluation_sizes_components_to_its_rows(data):
+    # 300 training rows per fold, 100 at one third: 150 neighbours fit the
+    # full evaluation, and the cheap one clips them instead of failing
+    knn = Candidate((Step.make("k_neighbors", {"n_neighbors": 150, "weights": "uniform"}),))
+    assert evaluate_candidate(knn, data)["status"] == "ok"
+    cheap = evaluate_candidate(knn, data, fidelity=1 / 3)
+    assert cheap["status"] == "ok", cheap["error"]
