@@ -43,7 +43,9 @@ from skautoml import AutoFineTuneClassifier
 name, search, n_jobs, trials = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
 X, y = getattr(datasets, "load_" + name)(return_X_y=True)
 Xtr, Xte, ytr, yte = train_test_split(X, y, test_size=0.25, stratify=y, random_state=0)
-clf = AutoFineTuneClassifier(search=search, max_trials=trials, n_jobs=n_jobs, random_state=0)
+clf = AutoFineTuneClassifier(
+    search=search, max_trials=trials, time_budget=None, n_jobs=n_jobs, random_state=0
+)
 t0 = time.perf_counter()
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
@@ -84,26 +86,66 @@ def main() -> None:
     p.add_argument("--repeats", type=int, default=1)
     p.add_argument("--out", default=os.path.join(HERE, "results", "parallel"))
     p.add_argument("--no-doc", action="store_true", help="do not rewrite docs/benchmarks.md")
+    p.add_argument("--doc-only", action="store_true", help="rewrite the tables from the CSV")
+    p.add_argument(
+        "--append", action="store_true", help="keep the CSV's rows of other datasets/searches"
+    )
     args = p.parse_args()
     rows = []
+    if (args.doc_only or args.append) and os.path.exists(args.out + ".csv"):
+        with open(args.out + ".csv") as fh:
+            rows = [_typed(r) for r in csv.DictReader(fh)]
+    if args.doc_only:
+        return _write(rows, args)
+    ran = {(d, s) for d in args.datasets.split(",") for s in args.searches.split(",")}
+    rows = [r for r in rows if (r["dataset"], r["search"]) not in ran]
     for dataset in args.datasets.split(","):
         for search in args.searches.split(","):
             for repeat in range(args.repeats):
-                pair = {}
                 for n_jobs in (1, 2):
                     r = run_one(dataset, search, n_jobs, args.trials)
                     r.update(dataset=dataset, search=search, n_jobs=n_jobs, repeat=repeat)
                     r["trials_per_min"] = 60 * r["trials"] / r["search_s"]
+                    # the worker server's boot is paid once per Python process
+                    r["trials_per_min_warm"] = 60 * r["trials"] / (r["search_s"] - r["boot_s"])
                     # share of the two workers' time spent inside trials
                     r["worker_busy"] = r["trial_s"] / (n_jobs * (r["search_s"] - r["boot_s"]))
-                    pair[n_jobs] = r
                     rows.append(r)
                     print(json.dumps(r), flush=True)
-                pair[2]["speedup"] = pair[2]["trials_per_min"] / pair[1]["trials_per_min"]
                 _write(rows, args)
 
 
+def _typed(row: dict) -> dict:
+    out = {}
+    for k, v in row.items():
+        try:
+            out[k] = int(v) if k in ("trials", "n_jobs", "repeat") else float(v)
+        except ValueError:
+            out[k] = v
+    if not out.get("trials_per_min_warm"):  # CSVs written before the column
+        out["trials_per_min_warm"] = 60 * out["trials"] / (out["search_s"] - out["boot_s"])
+    return out
+
+
+def _partner(rows, r) -> dict:
+    """The n_jobs=1 row of the same dataset, search and repeat."""
+    key = (r["dataset"], r["search"], r["repeat"])
+    return next(
+        o for o in rows if o["n_jobs"] == 1 and (o["dataset"], o["search"], o["repeat"]) == key
+    )
+
+
+def _fill_speedups(rows) -> None:
+    for r in rows:
+        if r["n_jobs"] != 2:
+            continue
+        one = _partner(rows, r)
+        r["speedup"] = r["trials_per_min"] / one["trials_per_min"]
+        r["speedup_warm"] = r["trials_per_min_warm"] / one["trials_per_min_warm"]
+
+
 def _write(rows, args) -> None:
+    _fill_speedups(rows)
     os.makedirs(os.path.dirname(args.out), exist_ok=True)
     keys = [
         "dataset",
@@ -114,6 +156,8 @@ def _write(rows, args) -> None:
         "search_s",
         "trials_per_min",
         "speedup",
+        "trials_per_min_warm",
+        "speedup_warm",
         "worker_busy",
         "strategy_s",
         "boot_s",
@@ -125,11 +169,18 @@ def _write(rows, args) -> None:
         w.writeheader()
         for r in rows:
             w.writerow({k: round(v, 4) if isinstance(v, float) else v for k, v in r.items()})
-    command = " ".join(["python benchmarks/bench_parallel.py", *sys.argv[1:]])
+    datasets = ",".join(dict.fromkeys(r["dataset"] for r in rows))
+    searches = ",".join(dict.fromkeys(r["search"] for r in rows))
+    command = (
+        f"python benchmarks/bench_parallel.py --trials {args.trials} --datasets {datasets} "
+        f"--searches {searches}"
+    )
     lines = [
         f"Command: `{command}`. {args.trials} trials per fit; {platform.machine()}, "
-        f"{os.cpu_count()} cores, Python {platform.python_version()}. `busy` = share of "
-        "the workers' time (after start-up) spent in trials.",
+        f"{os.cpu_count()} cores, Python {platform.python_version()}. Trials/min over the "
+        "whole search, and (after the slash) without the worker server's boot, which a "
+        "Python process pays once, on its first fit. `busy` = share of the workers' time "
+        "(after the boot) spent in trials.",
         "",
         "| dataset | search | n_jobs=1 trials/min | n_jobs=2 trials/min | speed-up "
         "| busy (1 / 2) | strategy s (1 / 2) |",
@@ -138,15 +189,12 @@ def _write(rows, args) -> None:
     for r in rows:
         if r["n_jobs"] != 2:
             continue
-        one = next(
-            o
-            for o in rows
-            if o["n_jobs"] == 1
-            and (o["dataset"], o["search"], o["repeat"]) == (r["dataset"], r["search"], r["repeat"])
-        )
+        one = _partner(rows, r)
         lines.append(
-            f"| {r['dataset']} | {r['search']} | {one['trials_per_min']:.1f} "
-            f"| {r['trials_per_min']:.1f} | **{r['speedup']:.2f}x** "
+            f"| {r['dataset']} | {r['search']} "
+            f"| {one['trials_per_min']:.1f} / {one['trials_per_min_warm']:.1f} "
+            f"| {r['trials_per_min']:.1f} / {r['trials_per_min_warm']:.1f} "
+            f"| **{r['speedup']:.2f}x / {r['speedup_warm']:.2f}x** "
             f"| {one['worker_busy']:.0%} / {r['worker_busy']:.0%} "
             f"| {one['strategy_s']:.1f} / {r['strategy_s']:.1f} |"
         )

@@ -41,7 +41,8 @@ class BayesStrategy(Strategy):
     batch can run in parallel. Points asked and not yet told (trials still
     running on other workers) are told to a copy of the optimizer with the
     same lie (the best loss so far) before it proposes, so an asynchronous
-    search does not propose the same region twice.
+    search does not propose the same region twice; the surrogate is then
+    fitted once per trial, on the copy.
     """
 
     name = "bayes"
@@ -138,7 +139,9 @@ class BayesStrategy(Strategy):
         worst = self._worst if math.isfinite(self._worst) else 0.0
         xs = [self._encode(t.candidate) for t in trials]
         ys = [self.loss(t, worst) for t in trials]
-        self._optimizer.tell(xs, ys)
+        # While other points still run, the next ask fits a copy told their
+        # lies anyway; fitting the optimizer itself now would be wasted.
+        self._optimizer.tell(xs, ys, fit=not self._pending)
 
 
 def _fixed(dim) -> bool:
