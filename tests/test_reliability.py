@@ -31,6 +31,19 @@ def est(**kwargs):
     return AutoFineTuneClassifier(**params)
 
 
+@pytest.fixture
+def sigint_raises():
+    """Make SIGINT raise KeyboardInterrupt here, as in a terminal.
+
+    A process started in the background by a non-interactive shell inherits
+    SIGINT ignored, and Python then keeps it ignored: the Ctrl-C tests would
+    see nothing happen (and the refit one would wait for good).
+    """
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
 @pytest.fixture(autouse=True)
 def private_tmp(tmp_path, monkeypatch):
     """Give this module's fits a temporary folder no other process uses."""
@@ -150,7 +163,7 @@ def test_a_file_that_is_not_a_checkpoint_is_refused(small_data, tmp_path):
         est(checkpoint=str(path)).fit(X, y)
 
 
-def test_ctrl_c_keeps_the_best_so_far_and_leaves_nothing(small_data):
+def test_ctrl_c_keeps_the_best_so_far_and_leaves_nothing(small_data, sigint_raises):
     X, y = small_data
     space = {
         "scaler": ["passthrough"],
@@ -190,7 +203,7 @@ def test_a_refit_that_overruns_falls_back_on_the_first_fold_model(small_data):
     assert leftovers() == ([], [])
 
 
-def test_ctrl_c_during_the_refit_keeps_the_first_fold_model(small_data):
+def test_ctrl_c_during_the_refit_keeps_the_first_fold_model(small_data, sigint_raises):
     X, y = small_data
     space = {"scaler": ["passthrough"], "transformer": ["passthrough"]}
     space["classifier"] = ["test_slow_refit"]
