@@ -1,5 +1,6 @@
 """Searches that survive: checkpoints, Ctrl-C, dying workers, memory, leftovers."""
 
+import contextlib
 import glob
 import json
 import os
@@ -31,17 +32,23 @@ def est(**kwargs):
     return AutoFineTuneClassifier(**params)
 
 
-@pytest.fixture
-def sigint_raises():
-    """Make SIGINT raise KeyboardInterrupt here, as in a terminal.
+@contextlib.contextmanager
+def ctrl_c_after(seconds):
+    """Send this process SIGINT after ``seconds``, as a user's Ctrl-C would.
 
-    A process started in the background by a non-interactive shell inherits
-    SIGINT ignored, and Python then keeps it ignored: the Ctrl-C tests would
-    see nothing happen (and the refit one would wait for good).
+    SIGINT raises KeyboardInterrupt inside the block even when the process
+    inherited it ignored (a run started in the background by a
+    non-interactive shell: Python then keeps it ignored, and the Ctrl-C
+    tests would see nothing happen, or wait for good).
     """
     previous = signal.signal(signal.SIGINT, signal.default_int_handler)
-    yield
-    signal.signal(signal.SIGINT, previous)
+    timer = threading.Timer(seconds, os.kill, (os.getpid(), signal.SIGINT))
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.cancel()
+        signal.signal(signal.SIGINT, previous)
 
 
 @pytest.fixture(autouse=True)
@@ -163,7 +170,7 @@ def test_a_file_that_is_not_a_checkpoint_is_refused(small_data, tmp_path):
         est(checkpoint=str(path)).fit(X, y)
 
 
-def test_ctrl_c_keeps_the_best_so_far_and_leaves_nothing(small_data, sigint_raises):
+def test_ctrl_c_keeps_the_best_so_far_and_leaves_nothing(small_data):
     X, y = small_data
     space = {
         "scaler": ["passthrough"],
@@ -171,13 +178,8 @@ def test_ctrl_c_keeps_the_best_so_far_and_leaves_nothing(small_data, sigint_rais
         "classifier": ["test_logreg", "test_sleeper"],
     }
     clf = est(max_trials=None, time_budget=120, trial_time_limit=100, search_space=space)
-    timer = threading.Timer(6.0, os.kill, (os.getpid(), signal.SIGINT))
-    timer.start()
-    try:
-        with pytest.warns(SearchWarning, match="interrupted"):
-            clf.fit(X, y)
-    finally:
-        timer.cancel()
+    with ctrl_c_after(6.0), pytest.warns(SearchWarning, match="interrupted"):
+        clf.fit(X, y)
     assert clf.search_report_["stop_reason"] == "interrupted"
     assert clf.search_report_["total_seconds"] < 60
     assert clf.best_pipeline_[-1].__class__.__name__ == "LogisticRegression"
@@ -203,19 +205,17 @@ def test_a_refit_that_overruns_falls_back_on_the_first_fold_model(small_data):
     assert leftovers() == ([], [])
 
 
-def test_ctrl_c_during_the_refit_keeps_the_first_fold_model(small_data, sigint_raises):
+def test_ctrl_c_during_the_refit_keeps_the_first_fold_model(small_data):
     X, y = small_data
     space = {"scaler": ["passthrough"], "transformer": ["passthrough"]}
     space["classifier"] = ["test_slow_refit"]
     clf = est(max_trials=1, time_budget=None, search_space=space)
     # the trial takes a second; the refit would hang for good without Ctrl-C
-    timer = threading.Timer(20.0, os.kill, (os.getpid(), signal.SIGINT))
-    timer.start()
-    try:
-        with pytest.warns(SearchWarning, match="Ctrl-C during the refit.*first CV fold"):
-            clf.fit(X, y)
-    finally:
-        timer.cancel()
+    with (
+        ctrl_c_after(20.0),
+        pytest.warns(SearchWarning, match="Ctrl-C during the refit.*first CV fold"),
+    ):
+        clf.fit(X, y)
     assert clf.search_report_["refit_source"] == "first_fold"
     assert clf.best_pipeline_[-1].__class__.__name__ == "SlowOnAllRows"
     assert clf.score(X, y) > 0.5

@@ -3,12 +3,10 @@
 import time
 
 import pytest
-from sklearn.datasets import make_classification
-from sklearn.metrics import get_scorer
-from sklearn.model_selection import StratifiedKFold
-
 import support.components  # noqa: F401  (registers test_nap)
-from skautoml.evaluation import EvalData, Trial, TrialRunner, run_search
+from support.data import binary_eval_data
+
+from skautoml.evaluation import Trial, TrialRunner, run_search
 from skautoml.evaluation._fidelity import SuccessiveHalving
 from skautoml.space import BuildContext, Candidate, Step, make_space
 from skautoml.strategies import BayesStrategy
@@ -37,10 +35,7 @@ class Scripted(Strategy):
 
 @pytest.fixture
 def data():
-    X, y = make_classification(n_samples=120, n_features=6, n_informative=4, random_state=0)
-    splits = list(StratifiedKFold(2, shuffle=True, random_state=0).split(X, y))
-    ctx = BuildContext(n_samples=120, n_features=6, n_classes=2, seed=0)
-    return EvalData(X, y, splits, get_scorer("accuracy"), ctx)
+    return binary_eval_data(120, n_features=6, n_informative=4)
 
 
 def test_a_slow_trial_does_not_hold_up_the_other_worker(data):

@@ -2,18 +2,16 @@
 
 import numpy as np
 import pytest
-from sklearn.datasets import make_classification
-from sklearn.metrics import get_scorer
-from sklearn.model_selection import StratifiedKFold
+from support.data import binary_eval_data
 
-from skautoml.evaluation import EvalData, TrialRunner, evaluate_candidate, run_search
+from skautoml.evaluation import TrialRunner, evaluate_candidate, run_search
 from skautoml.evaluation._fidelity import (
     MedianCurvePruner,
     SuccessiveHalving,
     TrialPruned,
     subsample,
 )
-from skautoml.space import BuildContext, Candidate, Step, make_space
+from skautoml.space import Candidate, Step, make_space
 from skautoml.strategies import make_strategy
 
 
@@ -48,10 +46,7 @@ def test_curve_pruner_stops_a_network_below_the_median():
 
 @pytest.fixture
 def data():
-    X, y = make_classification(n_samples=600, n_features=10, n_informative=5, random_state=0)
-    splits = list(StratifiedKFold(2, shuffle=True, random_state=0).split(X, y))
-    ctx = BuildContext(n_samples=600, n_features=10, n_classes=2, seed=0)
-    return EvalData(X, y, splits, get_scorer("accuracy"), ctx)
+    return binary_eval_data(600, n_features=10, n_informative=5)
 
 
 def test_a_network_under_the_curve_is_pruned(data):
