@@ -22,7 +22,6 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._compat import Interval, StrOptions
 from ._progress import Progress
-from ._results import candidate_params, cv_results, leaderboard_frame
 from ._version import __version__
 from .data import categorical_columns, check_X, check_y
 from .data._images import image_format, images_to_rows
@@ -31,13 +30,12 @@ from .evaluation import (
     Job,
     SearchResult,
     TrialRunner,
-    best_trial,
     fit_candidate,
     run_search,
 )
-from .evaluation._checkpoint import open_checkpoint
 from .evaluation._executors import BUDGET_RAN_OUT
 from .evaluation._fidelity import SuccessiveHalving
+from .records import best_trial, candidate_params, cv_results, leaderboard_frame, open_checkpoint
 from .exceptions import AllTrialsFailedError, SearchWarning, TrialFailedWarning
 from .nets import release_feature_cache, resolve_device
 from .space import PRESETS, BuildContext, SearchSpace, make_space

@@ -1,18 +1,14 @@
-"""Trial records, cross-validated scoring, budgets and executors."""
+"""Cross-validated scoring, the budget, executors and the search loop."""
 
 from ._cv import EvalData, evaluate_candidate, fit_candidate
 from ._executors import Job, TrialRunner
-from ._search import SearchResult, best_trial, run_search
-from ._trial import STATUSES, Trial
+from ._search import SearchResult, run_search
 
 __all__ = [
-    "STATUSES",
     "EvalData",
     "Job",
     "SearchResult",
-    "Trial",
     "TrialRunner",
-    "best_trial",
     "evaluate_candidate",
     "fit_candidate",
     "run_search",

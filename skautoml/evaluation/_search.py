@@ -14,7 +14,7 @@ from threadpoolctl import ThreadpoolController
 from ..space import Candidate
 from ._executors import BUDGET_RAN_OUT, Job, TrialRunner
 from ._fidelity import SuccessiveHalving
-from ._trial import Trial
+from ..records import Trial
 
 __all__ = ["SearchResult", "run_search"]
 
@@ -331,11 +331,3 @@ def _renumber(trial: Trial, number: int) -> Trial:
         error=trial.error,
         meta=tuple(sorted({**dict(trial.meta), "resumed": True}.items())),
     )
-
-
-def best_trial(trials: list[Trial]) -> Trial | None:
-    """The successful trial with the highest mean score (earliest wins ties)."""
-    ok = [t for t in trials if t.ok and math.isfinite(t.mean_score)]
-    if not ok:
-        return None
-    return max(ok, key=lambda t: (t.mean_score, -t.number))

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..evaluation._trial import Trial
+from ..records import Trial
 from ..space import Candidate, SearchSpace
 
 __all__ = ["Proposal", "Strategy"]

@@ -13,7 +13,7 @@ from skopt.space import Categorical as SkCategorical
 from skopt.space import Integer as SkInteger
 from skopt.space import Real as SkReal
 
-from ..evaluation._trial import Trial
+from ..records import Trial
 from ..space import Categorical, Float, Integer
 from ._base import Proposal, Strategy
 

@@ -57,7 +57,7 @@ from collections.abc import Sequence
 
 from deap import base, gp, tools
 
-from ..evaluation._trial import Trial
+from ..records import Trial
 from ..exceptions import SearchWarning
 from ..space import PASSTHROUGH, Candidate, Categorical, Float, Integer, Step, candidate_to_json
 from ..space._space import component_for

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ..evaluation._trial import Trial
+from ..records import Trial
 from ._base import Proposal, Strategy
 
 __all__ = ["RandomStrategy"]

@@ -6,7 +6,8 @@ import pytest
 import support.components  # noqa: F401  (registers test_nap)
 from support.data import binary_eval_data
 
-from skautoml.evaluation import Trial, TrialRunner, run_search
+from skautoml.evaluation import TrialRunner, run_search
+from skautoml.records import Trial
 from skautoml.evaluation._fidelity import SuccessiveHalving
 from skautoml.space import BuildContext, Candidate, Step, make_space
 from skautoml.strategies import BayesStrategy

@@ -13,7 +13,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
 from skautoml import AutoFineTuneClassifier
-from skautoml.evaluation import Trial
+from skautoml.records import Trial
 from skautoml.exceptions import SearchWarning
 from skautoml.space import (
     BuildContext,

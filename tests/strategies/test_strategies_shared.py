@@ -15,7 +15,7 @@ import support.components  # noqa: F401  (registers the test_* components)
 from sklearn.datasets import make_classification
 
 from skautoml import AutoFineTuneClassifier, TrialFailedWarning
-from skautoml.evaluation import STATUSES
+from skautoml.records import STATUSES
 from skautoml.space import Candidate
 from skautoml.strategies import STRATEGIES
 

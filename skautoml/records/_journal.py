@@ -17,7 +17,7 @@ import warnings
 from ..exceptions import SearchWarning
 from ._trial import Trial
 
-__all__ = ["CheckpointLog", "read_checkpoint"]
+__all__ = ["CheckpointLog", "Journal", "open_checkpoint", "read_checkpoint"]
 
 logger = logging.getLogger("skautoml")
 

@@ -1,16 +1,26 @@
-"""Trial records -> cv_results_ dict, best_params_ and the leaderboard."""
+"""Trial records -> cv_results_ dict, best_params_, the leaderboard and failure reports."""
 
 from __future__ import annotations
 
 import math
+import warnings
+from collections import Counter
 
 import numpy as np
 import pandas as pd
 from scipy.stats import rankdata
 
-from .space import Candidate
+from ..exceptions import SearchWarning, TrialFailedWarning
+from ..space import Candidate
+from ._trial import StopCause, TrialStatus
 
-__all__ = ["candidate_params", "cv_results", "leaderboard_frame"]
+__all__ = [
+    "all_failed_message",
+    "candidate_params",
+    "cv_results",
+    "leaderboard_frame",
+    "warn_failures",
+]
 
 
 def candidate_params(candidate: Candidate) -> dict:
@@ -42,7 +52,7 @@ def cv_results(trials, n_splits: int) -> dict:
         "mean_fit_time": np.array([t.fit_time for t in trials], dtype=float),
         "mean_score_time": np.array([t.score_time for t in trials], dtype=float),
         "duration": np.array([t.duration for t in trials], dtype=float),
-        "status": np.array([t.status for t in trials], dtype=object),
+        "status": np.array([t.status.value for t in trials], dtype=object),
         "error": np.array([t.error for t in trials], dtype=object),
         "complexity": np.array([t.candidate.complexity() for t in trials], dtype=int),
     }
@@ -84,3 +94,45 @@ def leaderboard_frame(results: dict) -> pd.DataFrame:
     )
     frame["params"] = results["params"]
     return frame.sort_values(["rank", "trial"], kind="stable").reset_index(drop=True)
+
+
+def warn_failures(trials, stacklevel: int = 5) -> None:
+    """One summary warning for failed trials, one for trials the budget cut short.
+
+    Pruned trials are the scheduler's choice, not failures.
+    """
+    if not any(t.ok for t in trials):
+        return
+    cut = [t for t in trials if t.stop_cause is StopCause.BUDGET]
+    failed = Counter(
+        t.status.value
+        for t in trials
+        if t.status not in (TrialStatus.OK, TrialStatus.PRUNED)
+        and t.stop_cause is not StopCause.BUDGET
+    )
+    if failed:
+        summary = ", ".join(f"{n} {status}" for status, n in sorted(failed.items()))
+        warnings.warn(
+            f"{sum(failed.values())} of {len(trials)} trials did not succeed ({summary}); "
+            "see cv_results_['status'] and ['error'] or leaderboard()",
+            TrialFailedWarning,
+            stacklevel=stacklevel,
+        )
+    if cut:
+        warnings.warn(
+            f"the time budget ran out while {len(cut)} trial(s) were running; they are "
+            "recorded as 'timeout', and the estimator is fitted with the best pipeline "
+            "found before. Raise time_budget to let such trials finish.",
+            SearchWarning,
+            stacklevel=stacklevel,
+        )
+
+
+def all_failed_message(trials) -> str:
+    """The text of :class:`~skautoml.exceptions.AllTrialsFailedError`."""
+    if not trials:
+        return "no trial could run within the budget; raise time_budget or max_trials"
+    lines = [f"all {len(trials)} trials failed; the first errors were:"]
+    for t in trials[:5]:
+        lines.append(f"  trial {t.number} ({t.candidate.describe()}): {t.status}: {t.error}")
+    return "\n".join(lines)
