@@ -35,9 +35,9 @@ from .evaluation import (
 )
 from .evaluation._executors import BUDGET_RAN_OUT
 from .evaluation._fidelity import SuccessiveHalving
-from .records import best_trial, candidate_params, cv_results, leaderboard_frame, open_checkpoint
 from .exceptions import AllTrialsFailedError, SearchWarning, TrialFailedWarning
 from .nets import release_feature_cache, resolve_device
+from .records import best_trial, candidate_params, cv_results, leaderboard_frame, open_checkpoint
 from .space import PRESETS, BuildContext, SearchSpace, make_space
 from .space._image_components import resolve_backbones
 from .strategies import STRATEGIES, make_strategy

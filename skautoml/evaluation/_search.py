@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -11,10 +10,10 @@ from dataclasses import dataclass, field
 import numpy as np
 from threadpoolctl import ThreadpoolController
 
+from ..records import Trial
 from ..space import Candidate
 from ._executors import BUDGET_RAN_OUT, Job, TrialRunner
 from ._fidelity import SuccessiveHalving
-from ..records import Trial
 
 __all__ = ["SearchResult", "run_search"]
 

@@ -57,8 +57,8 @@ from collections.abc import Sequence
 
 from deap import base, gp, tools
 
-from ..records import Trial
 from ..exceptions import SearchWarning
+from ..records import Trial
 from ..space import PASSTHROUGH, Candidate, Categorical, Float, Integer, Step, candidate_to_json
 from ..space._space import component_for
 from ._base import Proposal, Strategy

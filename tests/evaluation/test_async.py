@@ -7,8 +7,8 @@ import support.components  # noqa: F401  (registers test_nap)
 from support.data import binary_eval_data
 
 from skautoml.evaluation import TrialRunner, run_search
-from skautoml.records import Trial
 from skautoml.evaluation._fidelity import SuccessiveHalving
+from skautoml.records import Trial
 from skautoml.space import BuildContext, Candidate, Step, make_space
 from skautoml.strategies import BayesStrategy
 from skautoml.strategies._base import Proposal, Strategy

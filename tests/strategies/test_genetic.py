@@ -13,8 +13,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
 from skautoml import AutoFineTuneClassifier
-from skautoml.records import Trial
 from skautoml.exceptions import SearchWarning
+from skautoml.records import Trial
 from skautoml.space import (
     BuildContext,
     Candidate,
