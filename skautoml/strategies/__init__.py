@@ -1,26 +1,14 @@
-"""Search strategies behind one ask/tell interface."""
+"""Search strategies behind one ask/tell interface.
 
-from ._base import Proposal, Strategy
+Importing this package registers the built-in strategies (``random``,
+``bayes``, ``genetic``) in :data:`STRATEGIES`; any other subclass of
+:class:`Strategy` with a ``name`` registers itself when it is defined.
+"""
+
+from ._base import STRATEGIES, Proposal, Strategy, make_strategy, strategy_options
 from ._bayes import BayesStrategy
 from ._genetic import GeneticStrategy
 from ._random import RandomStrategy
-
-#: name -> strategy class; the estimator's ``search`` parameter picks one.
-STRATEGIES: dict[str, type[Strategy]] = {
-    RandomStrategy.name: RandomStrategy,
-    BayesStrategy.name: BayesStrategy,
-    GeneticStrategy.name: GeneticStrategy,
-}
-
-
-def make_strategy(name: str, space, seed: int, **options) -> Strategy:
-    """Instantiate the strategy registered under ``name``."""
-    try:
-        cls = STRATEGIES[name]
-    except KeyError:
-        raise ValueError(f"unknown search {name!r}; choose one of {sorted(STRATEGIES)}") from None
-    return cls(space, seed, **options)
-
 
 __all__ = [
     "STRATEGIES",
@@ -30,4 +18,5 @@ __all__ = [
     "RandomStrategy",
     "Strategy",
     "make_strategy",
+    "strategy_options",
 ]

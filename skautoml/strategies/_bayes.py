@@ -43,9 +43,22 @@ class BayesStrategy(Strategy):
     same lie (the best loss so far) before it proposes, so an asynchronous
     search does not propose the same region twice; the surrogate is then
     fitted once per trial, on the copy.
+
+    Parameters
+    ----------
+    space : SearchSpace
+        What to search; its flat encoding gives the optimizer's dimensions.
+    seed : int
+        Seeds the optimizer and its surrogate.
+    n_initial_points : int, default=8
+        Points drawn at random before the surrogate proposes (a constructor
+        setting, not an estimator option).
+    **options
+        The estimator forwards none: any option raises :class:`TypeError`.
     """
 
     name = "bayes"
+    option_names = ()
 
     def __init__(self, space, seed, n_initial_points=8, **options):
         super().__init__(space, seed, **options)

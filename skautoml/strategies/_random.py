@@ -16,9 +16,19 @@ class RandomStrategy(Strategy):
     """Sample candidates uniformly (log-uniformly for log ranges).
 
     The space's portfolio of default candidates comes first.
+
+    Parameters
+    ----------
+    space : SearchSpace
+        What to search.
+    seed : int
+        Seeds the strategy's own :func:`numpy.random.default_rng`.
+    **options
+        Random search takes none: any option raises :class:`TypeError`.
     """
 
     name = "random"
+    option_names = ()
 
     def __init__(self, space, seed, **options):
         super().__init__(space, seed, **options)

@@ -25,7 +25,7 @@ from skautoml.space import (
 )
 from skautoml.space._space import component_for
 from skautoml.strategies import GeneticStrategy
-from skautoml.strategies._genetic import Output, _all_steps, _Individual, tree_to_candidate
+from skautoml.strategies._grammar import Output, _all_steps, _Individual, tree_to_candidate
 
 CTX = BuildContext(n_samples=90, n_features=5, n_classes=3, seed=0)
 #: cheap models only, so that trees with unions and stacking stay fast to fit
