@@ -1,6 +1,7 @@
-# Two commands set everything up on a fresh machine:
+# Each target sets everything up on a fresh machine (.venv, installed from constraints.txt):
 #   make demo   - create .venv, install, search on breast_cancer, print the leaderboard
 #   make test   - create .venv, install, run the test suite
+#   make lint   - import-linter contracts, ruff check, ruff format --check
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -20,7 +21,9 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest
 
+# architecture contracts ([tool.importlinter] in pyproject.toml), then ruff
 lint: $(STAMP)
+	$(VENV)/bin/lint-imports --no-cache
 	$(VENV)/bin/ruff check skautoml tests benchmarks examples
 	$(VENV)/bin/ruff format --check skautoml tests benchmarks examples
 

@@ -30,6 +30,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._optional import import_optional
+
 __all__ = [
     "IMAGE_EXTENSIONS",
     "ImageFormat",
@@ -307,7 +309,9 @@ def load_image_folder(path, *, size=None, mode=None):
     --------
     >>> X, y = load_image_folder("path/to/images")  # doctest: +SKIP
     """
-    from PIL import Image, UnidentifiedImageError  # the one Pillow import
+    # the one Pillow import
+    Image = import_optional("PIL.Image", extra="images", purpose="reading an image folder")
+    UnidentifiedImageError = Image.UnidentifiedImageError
 
     root = os.fspath(path)
     if not os.path.isdir(root):
