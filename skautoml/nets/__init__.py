@@ -42,6 +42,8 @@ from ._tabular import (
     resolve_tabular_body,
     tabular_block_groups,
 )
+from ._weights import pretrained_weights_info
+from ._zoo import resolve_backbones
 
 __all__ = [
     "BACKBONES",
@@ -73,10 +75,12 @@ __all__ = [
     "load_checkpoint",
     "load_efficientnet_lite",
     "load_tabular_body",
+    "pretrained_weights_info",
     "read_state_dict",
     "register_backbone",
     "release_feature_cache",
     "resolve_backbone",
+    "resolve_backbones",
     "resolve_device",
     "resolve_tabular_backbones",
     "resolve_tabular_body",

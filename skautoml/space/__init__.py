@@ -1,11 +1,26 @@
-"""The search space as data: components, candidates and presets."""
+"""The search space as data: components, candidates and presets.
+
+Floors; a module imports only from floors below it and from :mod:`skautoml.nets`:
+
+1. ``_candidate``, ``_context``, ``_dimensions``: plain data;
+2. ``_training``: how every network component trains and fine-tunes;
+3. ``_components``: the registry and the tabular components;
+4. ``_composite`` (feature union, stacking), ``_image_components`` (image
+   networks, the components of registered backbones) and ``_space`` (slots,
+   search spaces, portfolios, building pipelines);
+5. ``_presets``: the presets and ``make_space``.
+
+Components register themselves when their module is imported; importing
+this package imports them all.
+"""
 
 from ._candidate import Candidate, Step, candidate_from_json, candidate_to_json
 from ._components import COMPONENTS, Component, register
 from ._composite import StackingTransformer
 from ._context import BuildContext
 from ._dimensions import Categorical, Float, Integer
-from ._space import PASSTHROUGH, PRESETS, SearchSpace, Slot, build_pipeline, make_space
+from ._presets import PRESETS, check_preset, make_space
+from ._space import PASSTHROUGH, SearchSpace, Slot, build_pipeline
 
 __all__ = [
     "COMPONENTS",
@@ -24,6 +39,7 @@ __all__ = [
     "build_pipeline",
     "candidate_from_json",
     "candidate_to_json",
+    "check_preset",
     "make_space",
     "register",
 ]

@@ -12,7 +12,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import torch
 from sklearn.compose import ColumnTransformer
 from sklearn.decomposition import PCA
 from sklearn.ensemble import (
@@ -33,22 +32,11 @@ from sklearn.preprocessing import (
     StandardScaler,
 )
 from sklearn.svm import SVC
-from skorch.callbacks import EarlyStopping
 
-from ..nets import (
-    BACKBONES,
-    L2SP,
-    ClassAwareValidSplit,
-    NetClassifier,
-    PretrainedTabularNet,
-    StopOnNaN,
-    TabularMLP,
-    layerwise_param_groups,
-    strategy_callbacks,
-    tabular_block_groups,
-)
+from ..nets import PretrainedTabularNet, TabularMLP, tabular_block_groups
 from ._context import BuildContext
 from ._dimensions import Categorical, Float, Integer
+from ._training import NET_TRAINING_RANGES, custom_backbone, finetune_classifier, net_classifier
 
 __all__ = ["COMPONENTS", "Component", "register"]
 
@@ -73,6 +61,8 @@ class Component:
         Data kinds the component applies to (``tabular``, ``image``).
     cost : float
         Rough relative cost, used to order cheap components first.
+    is_net : bool
+        Whether the estimator is a network (trained with skorch).
     """
 
     name: str
@@ -84,6 +74,18 @@ class Component:
     is_net: bool = False
 
     def build(self, ctx: BuildContext, params: Mapping[str, Any]):
+        """A fresh estimator from the factory.
+
+        Parameters
+        ----------
+        ctx : BuildContext
+        params : mapping
+            Values of (some of) the searched hyperparameters.
+
+        Returns
+        -------
+        estimator : object
+        """
         unknown = set(params) - set(self.hyperparams)
         if unknown:
             raise ValueError(
@@ -93,6 +95,12 @@ class Component:
         return self.factory(ctx, **params)
 
     def default_params(self) -> dict[str, Any]:
+        """The default of every searched range.
+
+        Returns
+        -------
+        params : dict
+        """
         return {name: dim.default for name, dim in self.hyperparams.items()}
 
 
@@ -100,7 +108,17 @@ COMPONENTS: dict[str, Component] = {}
 
 
 def register(component: Component) -> Component:
-    """Add a component to the registry (a later entry with the same name replaces it)."""
+    """Add a component to the registry (a later entry with the same name replaces it).
+
+    Parameters
+    ----------
+    component : Component
+
+    Returns
+    -------
+    component : Component
+        The same component.
+    """
     if component.role not in ROLES:
         raise ValueError(f"role must be one of {ROLES}, got {component.role!r}")
     COMPONENTS[component.name] = component
@@ -199,42 +217,6 @@ def _svc(ctx, C=1.0, gamma="scale"):
     return SVC(C=C, gamma=gamma, probability=True, random_state=ctx.seed)
 
 
-_OPTIMIZERS = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "sgd": torch.optim.SGD}
-
-
-def net_training_kwargs(
-    ctx: BuildContext,
-    *,
-    lr: float,
-    optimizer: str,
-    weight_decay: float,
-    batch_size: int,
-    max_epochs: int,
-    patience: int = 5,
-) -> dict[str, Any]:
-    """Keyword arguments shared by every network component (optimizer, early stopping)."""
-    kwargs: dict[str, Any] = {
-        "lr": lr,
-        "optimizer": _OPTIMIZERS[optimizer],
-        "optimizer__weight_decay": weight_decay,
-        "batch_size": batch_size,
-        "max_epochs": max_epochs,
-        "train_split": ClassAwareValidSplit(0.15, stratified=True, random_state=ctx.seed),
-        "callbacks": [
-            ("stop_on_nan", StopOnNaN()),
-            ("early_stopping", EarlyStopping(patience=patience, load_best=True)),
-        ],
-        "iterator_train__shuffle": True,
-        "device": ctx.device,
-        "verbose": 0,
-        "random_state": ctx.seed,
-    }
-    if optimizer == "sgd":
-        kwargs["optimizer__momentum"] = 0.9
-        kwargs["optimizer__nesterov"] = True
-    return kwargs
-
-
 def _tabular_net(
     ctx,
     lr=1e-3,
@@ -246,52 +228,15 @@ def _tabular_net(
     dropout=0.1,
     max_epochs=60,
 ):
-    return NetClassifier(
+    return net_classifier(
+        ctx,
         TabularMLP,
-        module__hidden_units=hidden_units,
-        module__n_layers=n_layers,
-        module__dropout=dropout,
-        **net_training_kwargs(
-            ctx,
-            lr=lr,
-            optimizer=optimizer,
-            weight_decay=weight_decay,
-            batch_size=batch_size,
-            max_epochs=max_epochs,
-        ),
-    )
-
-
-def finetune_kwargs(
-    groups, *, strategy, k_blocks, l2sp, lr, lr_decay, label_smoothing, l2sp_patterns=None
-) -> dict[str, Any]:
-    """Skorch keyword arguments of a fine-tuning recipe, shared by every
-    pretrained-network component (image and tabular).
-
-    ``callbacks`` freeze or unfreeze the layer ``groups`` by ``strategy`` and
-    add L2-SP toward the pretrained weights when ``l2sp > 0``; layer-wise
-    learning-rate decay becomes optimizer parameter groups.
-    """
-    callbacks = strategy_callbacks(strategy, groups, k_blocks=k_blocks)
-    if l2sp > 0:
-        penalty = L2SP(alpha=l2sp) if l2sp_patterns is None else L2SP(l2sp, tuple(l2sp_patterns))
-        callbacks.append(("l2sp", penalty))
-    kwargs: dict[str, Any] = {
-        "callbacks": callbacks,
-        "criterion__label_smoothing": label_smoothing,
-    }
-    if lr_decay < 1.0:
-        kwargs["optimizer__param_groups"] = layerwise_param_groups(groups, lr, lr_decay)
-    return kwargs
-
-
-def _tabular_body(ctx: BuildContext):
-    for body in ctx.backbones:
-        if not (isinstance(body, str) and body in BACKBONES):
-            return body
-    raise ValueError(
-        "finetune_tabular_custom fine-tunes a network you supply: pass backbone=<a "
-        "torch.nn.Module instance or class, a CustomBackbone or a checkpoint path>"
+        {"hidden_units": hidden_units, "n_layers": n_layers, "dropout": dropout},
+        lr=lr,
+        optimizer=optimizer,
+        weight_decay=weight_decay,
+        batch_size=batch_size,
+        max_epochs=max_epochs,
     )
 
 
@@ -311,43 +256,29 @@ def _finetune_tabular_custom(
     max_epochs=30,
 ):
     """The user's pretrained body (``ctx.backbones``) with a new head, fine-tuned."""
-    body = _tabular_body(ctx)
-    groups = tabular_block_groups(body, ctx.n_features)
-    kwargs = net_training_kwargs(
+    body = custom_backbone(
         ctx,
+        "finetune_tabular_custom fine-tunes a network you supply: pass backbone=<a "
+        "torch.nn.Module instance or class, a CustomBackbone or a checkpoint path>",
+    )
+    return finetune_classifier(
+        ctx,
+        PretrainedTabularNet,
+        {"body": body, "head": head, "head_dropout": head_dropout},
+        tabular_block_groups(body, ctx.n_features),
+        strategy=strategy,
+        k_blocks=k_blocks,
         lr=lr,
+        lr_decay=lr_decay,
+        l2sp=l2sp,
+        l2sp_patterns=("body.*",),
         optimizer=optimizer,
         weight_decay=weight_decay,
+        label_smoothing=label_smoothing,
         batch_size=batch_size,
         max_epochs=max_epochs,
     )
-    extra = finetune_kwargs(
-        groups,
-        strategy=strategy,
-        k_blocks=k_blocks,
-        l2sp=l2sp,
-        l2sp_patterns=("body.*",),
-        lr=lr,
-        lr_decay=lr_decay,
-        label_smoothing=label_smoothing,
-    )
-    kwargs["callbacks"] = kwargs["callbacks"] + extra.pop("callbacks")
-    return NetClassifier(
-        PretrainedTabularNet,
-        module__body=body,
-        module__head=head,
-        module__head_dropout=head_dropout,
-        **kwargs,
-        **extra,
-    )
 
-
-NET_TRAINING_RANGES = {
-    "lr": Float(1e-4, 3e-2, log=True),
-    "optimizer": Categorical(("adamw", "adam", "sgd")),
-    "weight_decay": Float(1e-6, 1e-2, log=True),
-    "batch_size": Categorical((32, 64, 128, 256)),
-}
 
 _TREE_RANGES = {
     "n_estimators": Integer(50, 300),

@@ -1,10 +1,15 @@
-"""Search spaces: ordered slots of registered components, built into pipelines."""
+"""Search spaces: ordered slots of registered components, built into pipelines.
+
+This module knows the registry (:mod:`._components`) but no component in it;
+the presets, which choose components for the data, sit a floor above in
+:mod:`._presets`.
+"""
 
 from __future__ import annotations
 
 import inspect
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,7 +20,7 @@ from ._components import COMPONENTS, Component
 from ._context import BuildContext
 from ._dimensions import Categorical
 
-__all__ = ["PASSTHROUGH", "PRESETS", "SearchSpace", "Slot", "build_pipeline", "make_space"]
+__all__ = ["PASSTHROUGH", "SearchSpace", "Slot", "build_pipeline", "component_for"]
 
 PASSTHROUGH = "passthrough"
 
@@ -24,7 +29,18 @@ PASSTHROUGH = "passthrough"
 class Slot:
     """One position of a linear pipeline: a role and the component names allowed there.
 
-    ``"passthrough"`` among the options makes the slot optional.
+    Parameters
+    ----------
+    role : str
+        The role every option has (``"scaler"``, ``"classifier"``...).
+    options : tuple of str
+        Registered component names; ``"passthrough"`` among them makes the
+        slot optional.
+
+    Examples
+    --------
+    >>> Slot("scaler", ["passthrough", "standard_scaler"]).options
+    ('passthrough', 'standard_scaler')
     """
 
     role: str
@@ -44,16 +60,20 @@ class SearchSpace:
     ----------
     slots : tuple of Slot
         The searched positions, in pipeline order; the last is the classifier.
-    fixed : tuple of Step
+    fixed : tuple of Step, default=()
         Steps every candidate starts with (e.g. the categorical encoder).
+    portfolio_order : tuple of str, default=()
+        Classifier names in the order :meth:`portfolio` tries them first.
+    portfolio_params : tuple of (str, str, object), default=()
+        ``(component, param, value)`` portfolio defaults that depend on the data.
 
     Examples
     --------
     >>> from skautoml.space import SearchSpace, Slot
     >>> space = SearchSpace((Slot("scaler", ("passthrough", "standard_scaler")),
     ...                      Slot("classifier", ("logistic_regression",))))
-    >>> len(space.flat_dimensions())
-    2
+    >>> [key for key, _ in space.flat_dimensions()]
+    ['scaler', 'classifier', 'logistic_regression__C']
     """
 
     slots: tuple[Slot, ...]
@@ -84,7 +104,12 @@ class SearchSpace:
                     )
 
     def components(self) -> list[Component]:
-        """Every distinct component the space can use, in slot order."""
+        """Every distinct component the space can use, in slot order.
+
+        Returns
+        -------
+        components : list of Component
+        """
         seen: dict[str, Component] = {}
         for slot in self.slots:
             for name in slot.options:
@@ -99,6 +124,10 @@ class SearchSpace:
         Keys are ``"<role>"`` for the component choice and
         ``"<component>__<param>"`` for hyperparameters. Hyperparameters of a
         component that a point does not choose are inactive and ignored.
+
+        Returns
+        -------
+        dimensions : list of (str, Categorical, Float or Integer)
         """
         dims: list[tuple[str, Any]] = []
         for slot in self.slots:
@@ -109,7 +138,17 @@ class SearchSpace:
         return dims
 
     def decode(self, point: Mapping[str, Any]) -> Candidate:
-        """Turn a flat point (a mapping of keys to values) into a candidate."""
+        """Turn a flat point (a mapping of keys to values) into a candidate.
+
+        Parameters
+        ----------
+        point : mapping
+            A value for every key of :meth:`flat_dimensions`.
+
+        Returns
+        -------
+        candidate : Candidate
+        """
         steps = list(self.fixed)
         for slot in self.slots:
             name = point[slot.role]
@@ -121,7 +160,17 @@ class SearchSpace:
         return Candidate(tuple(steps))
 
     def encode(self, candidate: Candidate) -> dict[str, Any]:
-        """The flat point of a linear candidate; inactive keys take their defaults."""
+        """The flat point of a linear candidate; inactive keys take their defaults.
+
+        Parameters
+        ----------
+        candidate : Candidate
+            A linear candidate of this space.
+
+        Returns
+        -------
+        point : dict
+        """
         point = {key: dim.default for key, dim in self.flat_dimensions()}
         chosen = {component_for(s.name).role: s for s in candidate.steps if s not in self.fixed}
         for slot in self.slots:
@@ -141,6 +190,10 @@ class SearchSpace:
         standard scaler when the space offers it and the model needs scaled
         inputs, with no feature transformation. Evaluating these first means
         a search never ends worse than the library defaults it contains.
+
+        Returns
+        -------
+        candidates : list of Candidate
         """
         classifier_slot = self.slots[-1]
         ranked = (*self.portfolio_order, *PORTFOLIO_ORDER)
@@ -168,7 +221,16 @@ class SearchSpace:
         return out
 
     def sample(self, rng) -> Candidate:
-        """A uniformly random candidate (``rng`` is a numpy ``Generator``)."""
+        """A uniformly random candidate.
+
+        Parameters
+        ----------
+        rng : numpy.random.Generator
+
+        Returns
+        -------
+        candidate : Candidate
+        """
         return self.decode({key: dim.sample(rng) for key, dim in self.flat_dimensions()})
 
 
@@ -219,6 +281,16 @@ def portfolio_hints(ctx: BuildContext) -> dict[str, tuple]:
     Trees start from ``sqrt(n_features)`` features per split, scikit-learn's
     own default, which is many times faster than half the features on wide
     data. On large data the portfolio tries the cheapest models first.
+
+    Parameters
+    ----------
+    ctx : BuildContext
+
+    Returns
+    -------
+    hints : dict
+        ``{"portfolio_order": ..., "portfolio_params": ...}``, keyword
+        arguments of :class:`SearchSpace`.
     """
     cells = ctx.n_samples * max(ctx.n_features, 1) * max(ctx.n_classes, 2)
     sqrt_fraction = math.sqrt(max(ctx.n_features, 1)) / max(ctx.n_features, 1)
@@ -232,7 +304,18 @@ def portfolio_hints(ctx: BuildContext) -> dict[str, tuple]:
 
 
 def factory_defaults(component: Component) -> dict:
-    """The factory's own default for each searched hyperparameter, kept in range."""
+    """The factory's own default for each searched hyperparameter, kept in range.
+
+    Parameters
+    ----------
+    component : Component
+
+    Returns
+    -------
+    defaults : dict
+        Hyperparameter name -> value; the range's default where the factory
+        has none.
+    """
     signature = inspect.signature(component.factory)
     out = {}
     for name, dim in component.hyperparams.items():
@@ -245,6 +328,21 @@ def factory_defaults(component: Component) -> dict:
 
 
 def component_for(name: str) -> Component:
+    """The registered component of that name.
+
+    Parameters
+    ----------
+    name : str
+
+    Returns
+    -------
+    component : Component
+
+    Raises
+    ------
+    ValueError
+        When no component has that name; the message lists those that do.
+    """
     try:
         return COMPONENTS[name]
     except KeyError:
@@ -254,7 +352,18 @@ def component_for(name: str) -> Component:
 
 
 def build_step(step: Step, ctx: BuildContext):
-    """Build one step; candidate-valued parameters are built into pipelines first."""
+    """Build one step; candidate-valued parameters are built into pipelines first.
+
+    Parameters
+    ----------
+    step : Step
+    ctx : BuildContext
+
+    Returns
+    -------
+    estimator : object
+        A fresh, unfitted scikit-learn estimator.
+    """
     params = {}
     for key, value in step.params:
         if isinstance(value, Candidate):
@@ -266,7 +375,19 @@ def build_step(step: Step, ctx: BuildContext):
 
 
 def build_pipeline(candidate: Candidate, ctx: BuildContext) -> Pipeline:
-    """Build a fresh, unfitted scikit-learn ``Pipeline`` from a candidate."""
+    """Build a fresh, unfitted scikit-learn ``Pipeline`` from a candidate.
+
+    Parameters
+    ----------
+    candidate : Candidate
+    ctx : BuildContext
+        What is known about the data, passed to every factory.
+
+    Returns
+    -------
+    pipeline : sklearn.pipeline.Pipeline
+        Steps are labelled by component name (``name_2``... for repeats).
+    """
     steps = []
     used: set[str] = set()
     for step in candidate.steps:
@@ -280,92 +401,3 @@ def build_pipeline(candidate: Candidate, ctx: BuildContext) -> Pipeline:
         used.add(label)
         steps.append((label, build_step(step, ctx)))
     return Pipeline(steps)
-
-
-# -- presets -----------------------------------------------------------------
-_CLASSICAL = (
-    "logistic_regression",
-    "hist_gradient_boosting",
-    "random_forest",
-    "extra_trees",
-    "k_neighbors",
-    "svc",
-)
-PRESETS: dict[str, tuple[str, ...]] = {
-    "default": (*_CLASSICAL, "tabular_net"),
-    "classical": _CLASSICAL,
-    "fast": ("logistic_regression", "hist_gradient_boosting", "k_neighbors"),
-    "nets": ("tabular_net",),
-}
-
-
-def _tabular_slots(ctx: BuildContext, classifiers: Sequence[str]) -> dict[str, Slot]:
-    slots = {}
-    if ctx.has_missing:
-        slots["imputer"] = Slot("imputer", ("simple_imputer",))
-    slots["scaler"] = Slot(
-        "scaler", (PASSTHROUGH, "standard_scaler", "robust_scaler", "quantile_transformer")
-    )
-    transformers = [PASSTHROUGH, "pca", "select_percentile"]
-    if ctx.n_features <= 20:
-        transformers.append("polynomial_features")
-    slots["transformer"] = Slot("transformer", tuple(transformers))
-    classifiers = tuple(classifiers)
-    if ctx.backbones and "tabular_net" in classifiers:  # a user's pretrained body
-        classifiers = (*classifiers, "finetune_tabular_custom")
-    slots["classifier"] = Slot("classifier", tuple(dict.fromkeys(classifiers)))
-    return slots
-
-
-def make_space(search_space: Any, ctx: BuildContext) -> SearchSpace:
-    """Resolve the estimator's ``search_space`` parameter for the data.
-
-    ``None`` or a preset name (``"default"``, ``"classical"``, ``"fast"``,
-    ``"nets"``) gives the preset for the data; a dict maps roles to lists of
-    component names and overrides those slots of the default; a
-    :class:`SearchSpace` is used as it is.
-    """
-    if isinstance(search_space, SearchSpace):
-        return search_space
-    if ctx.kind == "image":
-        from ._image_components import image_space
-
-        return image_space(search_space, ctx)
-    fixed: tuple[Step, ...] = ()
-    if ctx.categorical_columns:
-        fixed = (Step("one_hot_encoder"),)
-    if search_space is None or isinstance(search_space, str):
-        preset = search_space or "default"
-        if preset not in PRESETS:
-            raise ValueError(
-                f"search_space={preset!r} is not a preset; choose one of {sorted(PRESETS)}, "
-                "pass a dict of role -> component names, or a SearchSpace"
-            )
-        classifiers = [c for c in PRESETS[preset] if ctx.kind in component_for(c).kinds] or list(
-            PRESETS[preset]
-        )
-        return SearchSpace(
-            tuple(_tabular_slots(ctx, classifiers).values()), fixed, **portfolio_hints(ctx)
-        )
-    if isinstance(search_space, Mapping):
-        slots = _tabular_slots(ctx, PRESETS["default"])
-        for role, names in search_space.items():
-            names = (names,) if isinstance(names, str) else tuple(names)
-            slots[role] = Slot(role, names)
-        if "transformer" not in search_space and slots["classifier"].options == (
-            "finetune_tabular_custom",
-        ):  # a pretrained body needs the columns it was trained on: no width change
-            del slots["transformer"]
-        order = ["imputer", "scaler", "transformer", "classifier"]
-        ordered = [slots[r] for r in order if r in slots]
-        ordered += [s for r, s in slots.items() if r not in order]
-        ordered.sort(key=lambda s: s.role == "classifier")
-        return SearchSpace(tuple(ordered), fixed, **portfolio_hints(ctx))
-    raise TypeError(
-        "search_space must be None, a preset name, a dict of role -> component names, "
-        f"or a SearchSpace; got {type(search_space).__name__}"
-    )
-
-
-# The image components register themselves on import (kinds={"image"}).
-from . import _image_components  # noqa: E402, F401

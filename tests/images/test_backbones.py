@@ -16,8 +16,8 @@ from skautoml.nets import (
     TorchvisionBackbone,
     backbone_available,
     resolve_backbone,
+    resolve_backbones,
 )
-from skautoml.space._image_components import resolve_backbones
 
 
 class TinyNet(nn.Module):
@@ -73,6 +73,15 @@ def test_efficientnet_checkpoint_path_is_recognised(tmp_path):
     assert spec.resolution == 224 and spec.mean is not None
 
 
+def test_block_groups_of_a_checkpoint_path_match_the_zoo_name(tmp_path):
+    from skautoml.nets import image_block_groups
+
+    path = tmp_path / "lite0.pt"
+    torch.save(EfficientNetLite("lite0", num_classes=1000).state_dict(), path)
+    named = image_block_groups("efficientnet_lite0", (3, 8, 8))
+    assert image_block_groups(str(path), (3, 8, 8)) == named
+
+
 def test_foreign_checkpoint_and_missing_paths(tmp_path):
     path = tmp_path / "other.pt"
     torch.save(nn.Linear(2, 2).state_dict(), path)
@@ -102,6 +111,18 @@ def test_auto_and_explicit_choices():
     assert resolve_backbones(["small_cnn"], "cpu") == ("small_cnn",)
     with pytest.raises(ValueError, match="at most one custom"):
         resolve_backbones([TinyNet(), TinyNet()], "cpu")
+
+
+def test_resolve_backbones_old_import_path_still_works():
+    from skautoml.space._image_components import resolve_backbones as old
+
+    assert old is resolve_backbones
+
+
+def test_auto_on_an_accelerator_takes_every_available_variant():
+    auto = resolve_backbones("auto", "cuda")
+    lite = [n for n in BACKBONES if n.startswith("efficientnet_") and backbone_available(n)]
+    assert auto == ("small_cnn", *lite)
 
 
 def test_missing_weight_package_names_the_extra(monkeypatch):
