@@ -49,7 +49,7 @@ def run(rows: int, features: int) -> dict:
                 cache_dir=folder if label == "with cache" else None,
             )
             started = time.perf_counter()
-            scores = [evaluate_candidate(c, data)["test_scores"] for c in candidates]
+            scores = [evaluate_candidate(c, data).test_scores for c in candidates]
             timings[label] = time.perf_counter() - started
             timings[f"scores {label}"] = scores
     assert timings["scores with cache"] == timings["scores without cache"]

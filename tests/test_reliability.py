@@ -4,6 +4,7 @@ import contextlib
 import glob
 import json
 import os
+import pickle
 import signal
 import subprocess
 import sys
@@ -202,6 +203,27 @@ def test_a_refit_that_overruns_falls_back_on_the_first_fold_model(small_data):
     assert model.coef_.shape[1] == X.shape[1]  # fitted, on a fold's rows
     assert set(clf.predict(X)) <= set(clf.classes_)
     assert clf.score(X, y) > 0.5
+    assert leftovers() == ([], [])
+
+
+def test_the_first_fold_fallback_holds_no_trace_of_the_search(small_data):
+    # a two-step candidate: during the search its prefix is cached in a
+    # temporary folder (Pipeline.memory) that is gone once fit returns; the
+    # first-fold model the user gets must not point there, so it pickles and
+    # exports like any refit pipeline
+    X, y = small_data
+    space = {"scaler": ["standard_scaler"], "transformer": ["passthrough"]}
+    space["classifier"] = ["test_slow_refit"]
+    clf = est(max_trials=1, time_budget=20, trial_time_limit=15, search_space=space)
+    with pytest.warns(SearchWarning, match="first CV fold"):
+        clf.fit(X, y)
+    assert clf.search_report_["refit_source"] == "first_fold"
+    assert len(clf.best_pipeline_.steps) == 2
+    assert clf.best_pipeline_.memory is None
+    again = pickle.loads(pickle.dumps(clf))
+    np.testing.assert_array_equal(again.predict(X), clf.predict(X))
+    source = clf.export()
+    assert "Memory" not in source and "SlowOnAllRows" in source
     assert leftovers() == ([], [])
 
 

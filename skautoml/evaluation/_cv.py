@@ -6,7 +6,6 @@ import logging
 import math
 import os
 import time
-import traceback
 import warnings
 from dataclasses import dataclass, replace
 from typing import Any
@@ -15,10 +14,12 @@ import joblib
 from sklearn.base import clone
 
 from ..exceptions import DivergedError
+from ..records import TrialStatus
 from ..space import BuildContext, Candidate, build_pipeline
-from ._fidelity import MedianCurvePruner, TrialPruned, subsample
+from ._fidelity import MedianCurvePruner, subsample
+from ._result import TrialResult
 
-__all__ = ["EvalData", "evaluate_candidate", "fit_candidate", "status_of"]
+__all__ = ["EvalData", "evaluate_candidate", "fit_candidate"]
 
 logger = logging.getLogger("skautoml")
 
@@ -40,45 +41,25 @@ def _take(X, idx):
     return X.iloc[idx] if hasattr(X, "iloc") else X[idx]
 
 
-def status_of(exc: BaseException) -> str:
-    """Map an exception raised by a trial to its record status."""
-    if isinstance(exc, TrialPruned):
-        return "pruned"
-    if isinstance(exc, DivergedError):
-        return "diverged"
-    if isinstance(exc, MemoryError):
-        return "memout"
-    if isinstance(exc, RuntimeError) and "can't allocate memory" in str(exc):
-        return "memout"
-    return "error"
-
-
-def error_text(exc: BaseException) -> str:
-    """``Type: message`` plus the innermost frame, short enough for a table."""
-    frames = traceback.extract_tb(exc.__traceback__)
-    where = f" (at {frames[-1].filename}:{frames[-1].lineno})" if frames else ""
-    return f"{type(exc).__name__}: {exc}{where}"
-
-
 def evaluate_candidate(
     candidate: Candidate,
     data: EvalData,
     fidelity: float = 1.0,
     prune_curve=None,
     keep_above: float | None = None,
-) -> dict:
+) -> TrialResult:
     """Score ``candidate`` on every split; never raises for a failing candidate.
 
     ``fidelity < 1`` trains on that stratified fraction of each fold's rows
     (and a network for that fraction of its epochs). ``prune_curve`` holds
     per-epoch validation accuracies below which a network is stopped.
 
-    Returns a dict with ``status``, ``test_scores``, ``fit_time``,
-    ``score_time`` (means per fold), ``error`` and, for networks, ``curve``
-    (the validation accuracy per epoch of the first fold). With
-    ``keep_above``, a trial whose mean score beats it also returns its first
-    fold's fitted pipeline as ``model`` (the fallback when the refit cannot
-    finish in time).
+    Returns a :class:`TrialResult` with the fold scores, ``fit_time`` and
+    ``score_time`` (means per fold) and, for networks, ``curve`` (the
+    validation accuracy per epoch of the first fold). With ``keep_above``, a
+    trial whose mean score beats it also returns its first fold's fitted
+    pipeline as ``model`` (the fallback when the refit cannot finish in
+    time), cleared of the search's prefix cache.
     """
     scores, fit_times, score_times = [], [], []
     curve = None
@@ -117,24 +98,23 @@ def evaluate_candidate(
                 curve = _valid_curve(pipe)
     except Exception as exc:  # a failing candidate is a record, not a crash
         logger.info("trial failed: %s: %s", candidate.describe(), exc)
-        return {
-            "status": status_of(exc),
-            "test_scores": (),
-            "fit_time": _mean(fit_times),
-            "score_time": _mean(score_times),
-            "error": error_text(exc),
-        }
-    result = {
-        "status": "ok",
-        "test_scores": tuple(scores),
-        "curve": curve,
-        "fit_time": _mean(fit_times),
-        "score_time": _mean(score_times),
-        "error": None,
-    }
-    if keep_above is not None and _mean(scores) > keep_above:
-        result["model"] = first_model
-    return result
+        return TrialResult.failed(exc, fit_time=_mean(fit_times), score_time=_mean(score_times))
+    keep = keep_above is not None and _mean(scores) > keep_above
+    return TrialResult(
+        TrialStatus.OK,
+        test_scores=tuple(scores),
+        curve=None if curve is None else tuple(curve),
+        fit_time=_mean(fit_times),
+        score_time=_mean(score_times),
+        model=_without_search_state(first_model) if keep else None,
+    )
+
+
+def _without_search_state(pipe):
+    """The pipeline as a user may get it: no trace of the search's prefix cache,
+    whose folder is removed when ``fit`` ends (it would not pickle or export)."""
+    pipe.memory = None
+    return pipe
 
 
 def fit_candidate(candidate: Candidate, data: EvalData):

@@ -18,6 +18,10 @@ import time
 
 import cloudpickle
 
+from ..records import StopCause, TrialStatus
+from ._jobs import freeze, run_job_safely, thaw
+from ._result import TrialResult
+
 __all__ = ["DaskRunner", "dask_client"]
 
 
@@ -31,45 +35,39 @@ def dask_client():
     return backend.client
 
 
-def _dask_task(job_bytes: bytes, data_bytes: bytes) -> dict:
+def _dask_task(job_bytes: bytes, data_bytes: bytes) -> TrialResult:
     """Run one job on a Dask worker (in the worker's own process)."""
     from distributed import get_worker
 
-    from ._cv import error_text, status_of
-    from ._executors import _restore, run_job
-
     started = time.perf_counter()
     try:
-        data = _restore(data_bytes)
-        result = run_job(cloudpickle.loads(job_bytes), data)
+        data = thaw(data_bytes)
     except Exception as exc:
-        result = {"status": status_of(exc), "error": error_text(exc)}
-    result["worker"] = get_worker().address
-    result["duration"] = time.perf_counter() - started
-    return result
+        result = TrialResult.failed(exc)
+    else:
+        result = run_job_safely(cloudpickle.loads(job_bytes), data)
+    return result.with_(worker=get_worker().address, duration=time.perf_counter() - started)
 
 
 class DaskRunner:
     """Submit jobs to a Dask client one at a time; collect them as they finish."""
 
     def __init__(self, client, data):
-        from ._executors import _freeze
-
         self.client = client
         # sent with every task rather than scattered once: a scattered replica
         # dies with its worker, and a lost input would cost more than one trial
-        self._data = _freeze(data)
-        self._futures: dict = {}  # future -> (ticket, submitted, stop_at, deadline)
+        self._data = freeze(data)
+        self._futures: dict = {}  # future -> (ticket, submitted, stop_at, cause)
 
     @property
     def in_flight(self) -> int:
         return len(self._futures)
 
-    def submit(self, ticket: int, job, stop_at: float | None, deadline: float | None) -> None:
+    def submit(self, ticket: int, job, stop_at: float | None, cause: StopCause | None) -> None:
         future = self.client.submit(_dask_task, cloudpickle.dumps(job), self._data, pure=False)
-        self._futures[future] = (ticket, time.monotonic(), stop_at, deadline)
+        self._futures[future] = (ticket, time.monotonic(), stop_at, cause)
 
-    def wait(self) -> list[tuple[int, dict]]:
+    def wait(self) -> list[tuple[int, TrialResult]]:
         """Wait for the first task to finish or reach its stop time."""
         from distributed import wait
         from distributed.client import FuturesCancelledError
@@ -82,38 +80,24 @@ class DaskRunner:
             pass  # each future's own status says what happened
         done = []
         now = time.monotonic()
-        for future, (ticket, submitted, stop_at, deadline) in list(self._futures.items()):
+        for future, (ticket, submitted, stop_at, cause) in list(self._futures.items()):
             if future.status in ("finished", "error", "cancelled"):
-                result = _result_of(future)
+                result = _result_of(future, now - submitted)
             elif stop_at is not None and stop_at <= now:
-                from ._executors import _why_stopped
-
                 future.cancel()
-                why = _why_stopped(now - submitted, stop_at, deadline)
-                result = {"status": "timeout", "error": why}
+                result = TrialResult.stopped(now - submitted, cause)
             else:
                 continue
             del self._futures[future]
-            result.setdefault("duration", now - submitted)
             done.append((ticket, result))
         return done
 
-    def stop_all(self, why: str) -> list[tuple[int, dict]]:
+    def stop_all(self, cause: StopCause) -> list[tuple[int, TrialResult]]:
         done = []
         now = time.monotonic()
         for future, (ticket, submitted, _, _) in self._futures.items():
             future.cancel()
-            elapsed = now - submitted
-            done.append(
-                (
-                    ticket,
-                    {
-                        "status": "timeout",
-                        "error": f"stopped after {elapsed:.1f} s: {why}",
-                        "duration": elapsed,
-                    },
-                )
-            )
+            done.append((ticket, TrialResult.stopped(now - submitted, cause)))
         self._futures = {}
         return done
 
@@ -124,10 +108,12 @@ class DaskRunner:
         self._data = None
 
 
-def _result_of(future) -> dict:
+def _result_of(future, elapsed: float) -> TrialResult:
     if future.status == "finished":
         return future.result()
     if future.status == "error":
         exc = future.exception()
-        return {"status": "error", "error": f"{type(exc).__name__}: {exc} (the Dask task failed)"}
-    return {"status": "error", "error": "the Dask task was cancelled"}
+        why = f"{type(exc).__name__}: {exc} (the Dask task failed)"
+    else:
+        why = "the Dask task was cancelled"
+    return TrialResult(TrialStatus.ERROR, error=why, duration=elapsed)

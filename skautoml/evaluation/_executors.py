@@ -30,32 +30,19 @@ from dataclasses import dataclass, replace
 from multiprocessing.connection import wait
 
 import cloudpickle
-import joblib
 
-from ..space import COMPONENTS, Candidate
-from ._cv import EvalData, error_text, evaluate_candidate, fit_candidate, status_of
+from ..records import StopCause, TrialStatus
+from ..space import Candidate
+from ._budget import Budget
 from ._dask import DaskRunner, dask_client
+from ._jobs import Job, load_data, run_job, run_job_safely, save_data
+from ._result import TrialResult
 
-__all__ = ["Job", "KeptModel", "TrialRunner"]
+__all__ = ["KeptModel", "TrialRunner"]
 
 logger = logging.getLogger("skautoml")
 
-#: the error text of trials stopped because the whole ``fit``'s budget ran out
-BUDGET_RAN_OUT = "the time budget ran out"
-
 _PRELOAD = ["skautoml.evaluation._executors", "skautoml.space", "torch", "sklearn.ensemble"]
-
-
-@dataclass(frozen=True)
-class Job:
-    """One unit of work: ``kind`` is ``"evaluate"`` or ``"refit"``."""
-
-    candidate: Candidate
-    kind: str = "evaluate"
-    fidelity: float = 1.0
-    prune_curve: tuple | None = None
-    #: return the first fold's fitted pipeline when the mean score beats this
-    keep_above: float | None = None
 
 
 @dataclass(frozen=True)
@@ -89,78 +76,23 @@ def _limit_memory(megabytes: float | None) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
 
-def run_job(job: Job, data: EvalData) -> dict:
-    if job.kind == "refit":
-        t0 = time.perf_counter()
-        pipe = fit_candidate(job.candidate, data)
-        return {"status": "ok", "pipeline": pipe, "fit_time": time.perf_counter() - t0}
-    return evaluate_candidate(
-        job.candidate, data, job.fidelity, job.prune_curve, keep_above=job.keep_above
-    )
-
-
 def _child_main(conn, data_dir: str, job_bytes: bytes, threads: int, memory_limit) -> None:
     """Entry point of a worker process."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     try:
         _limit_threads(threads)
-        data = _load_data(data_dir)
+        data = load_data(data_dir)
         job = cloudpickle.loads(job_bytes)
         _limit_memory(memory_limit)
         result = run_job(job, data)
     except BaseException as exc:  # report everything, including MemoryError
-        result = {"status": status_of(exc), "error": error_text(exc)}
+        result = TrialResult.failed(exc)
     try:
         conn.send_bytes(cloudpickle.dumps(result))
     except BaseException as exc:  # e.g. an unpicklable fitted pipeline
-        conn.send_bytes(cloudpickle.dumps({"status": "error", "error": error_text(exc)}))
+        conn.send_bytes(cloudpickle.dumps(TrialResult.failed(exc)))
     finally:
         conn.close()
-
-
-def _save_data(data: EvalData, folder: str) -> None:
-    joblib.dump({"X": data.X, "y": data.y}, os.path.join(folder, "arrays.joblib"))
-    # the registry goes along, so components a user registered in a notebook
-    # or a test module exist in the workers too
-    rest = {"splits": data.splits, "scorer": data.scorer, "ctx": data.ctx}
-    rest["components"] = dict(COMPONENTS)
-    with open(os.path.join(folder, "rest.pkl"), "wb") as fh:
-        cloudpickle.dump(rest, fh)
-
-
-def _freeze(data: EvalData) -> bytes:
-    """The data, scorer and registry as one picklable blob (for remote workers)."""
-    return cloudpickle.dumps(
-        {
-            "X": data.X,
-            "y": data.y,
-            "splits": data.splits,
-            "scorer": data.scorer,
-            "ctx": data.ctx,
-            "components": dict(COMPONENTS),
-        }
-    )
-
-
-def _restore(blob: bytes) -> EvalData:
-    state = cloudpickle.loads(blob)
-    COMPONENTS.update(state["components"])
-    return EvalData(state["X"], state["y"], state["splits"], state["scorer"], state["ctx"])
-
-
-def _load_data(folder: str) -> EvalData:
-    arrays = joblib.load(os.path.join(folder, "arrays.joblib"), mmap_mode="r")
-    with open(os.path.join(folder, "rest.pkl"), "rb") as fh:
-        rest = cloudpickle.load(fh)
-    COMPONENTS.update(rest["components"])
-    return EvalData(
-        arrays["X"],
-        arrays["y"],
-        rest["splits"],
-        rest["scorer"],
-        rest["ctx"],
-        cache_dir=os.path.join(folder, "cache"),
-    )
 
 
 def _describe_exit(code: int | None) -> str:
@@ -181,23 +113,23 @@ class TrialRunner:
     ----------
     data : EvalData
         Training data, splits and scorer, shared by every job.
+    budget : Budget, default=None
+        The ``fit``'s one budget: when each job must stop. ``None``: no limit.
     n_workers : int
         Processes run at once.
     memory_limit : float or None
         Megabytes a worker may allocate beyond its start-up size.
-    trial_timeout : float or None
-        Seconds one job may take, on top of the deadline given to :meth:`run`.
     isolate : bool
         Run jobs in processes; when ``False`` (or when the current process
         may not start children), jobs run in this process and cannot be
         stopped at their deadline.
     """
 
-    def __init__(self, data, n_workers=1, memory_limit=None, trial_timeout=None, isolate=True):
+    def __init__(self, data, budget=None, n_workers=1, memory_limit=None, isolate=True):
         self.data = data
+        self.budget = budget if budget is not None else Budget.unlimited()
         self.n_workers = max(1, int(n_workers))
         self.memory_limit = memory_limit
-        self.trial_timeout = trial_timeout
         self.isolate = isolate and not mp.current_process().daemon
         self.threads = max(1, (os.cpu_count() or 1) // self.n_workers)
         self._dir = None
@@ -205,8 +137,8 @@ class TrialRunner:
         self._dask = None
         self._tickets = 0
         self._flight: dict[int, Job] = {}  # ticket -> job, until wait() returns it
-        self._ready: list[tuple[int, dict]] = []  # done, not yet returned by wait()
-        self._running: dict = {}  # conn -> (ticket, proc, started, stop_at, deadline)
+        self._ready: list[tuple[int, TrialResult]] = []  # done, not yet returned by wait()
+        self._running: dict = {}  # conn -> (ticket, proc, started, stop_at, cause)
         self.overhead = {"boot": 0.0, "start": 0.0, "transfer": 0.0}
         #: the first-fold pipeline of the best full evaluation so far
         self.kept: KeptModel | None = None
@@ -215,7 +147,7 @@ class TrialRunner:
     def __enter__(self):
         if self.isolate:
             self._dir = tempfile.mkdtemp(prefix="skautoml-")
-            _save_data(self.data, self._dir)
+            save_data(self.data, self._dir)
             if dask_client() is None:
                 self._warm_up()
         return self
@@ -272,13 +204,15 @@ class TrialRunner:
         """How many more jobs may be submitted now (``n_workers`` run at once)."""
         return max(0, self.n_workers - self.in_flight)
 
-    def submit(self, job: Job, deadline: float | None = None) -> int:
+    def submit(self, job: Job, until: float | None = None) -> int:
         """Start ``job`` and return its ticket; :meth:`wait` hands its result back.
 
-        The job is stopped at ``deadline`` (``time.monotonic()`` seconds) or
-        after ``trial_timeout``, whichever comes first, and then reported with
-        status ``timeout``. A full evaluation is asked to send back its
-        first-fold pipeline when it beats the best kept so far.
+        The job is stopped when the budget says (:meth:`Budget.stop_at`:
+        ``until`` in ``time.monotonic()`` seconds, the trial limit, or once
+        its own refit could no longer fit), and then reported as a
+        ``timeout`` with its :class:`~skautoml.records.StopCause`. A full
+        evaluation is asked to send back its first-fold pipeline when it
+        beats the best kept so far.
 
         Inside ``with joblib.parallel_backend("dask"):`` the job runs on the
         Dask cluster of that backend (see :mod:`._dask`); without worker
@@ -289,24 +223,23 @@ class TrialRunner:
         self._tickets += 1
         self._flight[ticket] = job
         now = time.monotonic()
-        limit = now + self.trial_timeout if self.trial_timeout else None
-        stop_at = _earliest(deadline, limit)
+        stop_at, cause = self.budget.stop_at(until, now=now, refit=job.kind == "refit")
         client = dask_client()
         if stop_at is not None and stop_at <= now:
-            self._ready.append((ticket, _timeout_result(0.0, BUDGET_RAN_OUT)))
+            self._ready.append((ticket, TrialResult.stopped(0.0, cause)))
         elif client is not None:
             if self._dask is None:
                 self._dask = DaskRunner(client, self.data)
-            self._dask.submit(ticket, job, stop_at, deadline)
+            self._dask.submit(ticket, job, stop_at, cause)
         elif not self.isolate:
-            self._ready.append((ticket, self._run_inline(job)))
+            self._ready.append((ticket, run_job_safely(job, self.data)))
         else:
             proc, conn = self._start(job)
             self._live.append((proc, conn))
-            self._running[conn] = (ticket, proc, now, stop_at, deadline)
+            self._running[conn] = (ticket, proc, now, stop_at, cause)
         return ticket
 
-    def wait(self) -> list[tuple[int, dict]]:
+    def wait(self) -> list[tuple[int, TrialResult]]:
         """Block until at least one submitted job is done; return ``(ticket, result)``
         for every job done by then (a job past its stop time is killed first).
 
@@ -318,42 +251,37 @@ class TrialRunner:
             done = self._wait_isolated()
         elif not done and self._dask is not None and self._dask.in_flight:
             done = self._dask.wait()
-        for ticket, result in done:
-            self._keep_best(self._flight.pop(ticket), result)
-        return done
+        return [(ticket, self._keep_best(self._flight.pop(ticket), r)) for ticket, r in done]
 
-    def stop_all(self, why: str = BUDGET_RAN_OUT) -> list[tuple[int, dict]]:
+    def stop_all(self, cause: StopCause = StopCause.BUDGET) -> list[tuple[int, TrialResult]]:
         """Stop every job in flight; return them as ``timeout`` results."""
         done, self._ready = self._ready, []
         now = time.monotonic()
         for conn, (ticket, proc, started, _, _) in list(self._running.items()):
             self._kill(conn, proc)
-            elapsed = now - started
-            done.append((ticket, _timeout_result(elapsed, f"stopped after {elapsed:.1f} s: {why}")))
+            done.append((ticket, TrialResult.stopped(now - started, cause)))
         if self._dask is not None:
-            done += self._dask.stop_all(why)
-        for ticket, result in done:
-            self._keep_best(self._flight.pop(ticket), result)
-        return done
+            done += self._dask.stop_all(cause)
+        return [(ticket, self._keep_best(self._flight.pop(ticket), r)) for ticket, r in done]
 
-    def run(self, jobs: list[Job], deadline: float | None = None) -> list[dict]:
+    def run(self, jobs: list[Job], until: float | None = None) -> list[TrialResult]:
         """Run ``jobs``, ``n_workers`` at a time, and return their results in order.
 
         Interrupted (Ctrl-C), it stops the jobs it started before re-raising.
         """
-        results: list[dict | None] = [None] * len(jobs)
+        results: list[TrialResult | None] = [None] * len(jobs)
         pending = list(enumerate(jobs))
         mine: dict[int, int] = {}  # ticket -> index
         try:
             while pending or mine:
                 while pending and self.free:
                     index, job = pending.pop(0)
-                    mine[self.submit(job, deadline)] = index
+                    mine[self.submit(job, until)] = index
                 for ticket, result in self.wait():
                     results[mine.pop(ticket)] = result
         finally:
             if mine:
-                self.stop_all("interrupted")
+                self.stop_all(StopCause.INTERRUPTED)
         return results  # type: ignore[return-value]
 
     def _keep_request(self, job: Job) -> Job:
@@ -362,23 +290,16 @@ class TrialRunner:
         best = self.kept.score if self.kept is not None else float("-inf")
         return replace(job, keep_above=best)
 
-    def _keep_best(self, job: Job, result: dict) -> None:
-        model = result.pop("model", None)
-        if model is None or result.get("status") != "ok":
-            return
-        score = sum(result["test_scores"]) / len(result["test_scores"])
-        if self.kept is None or score > self.kept.score:
+    def _keep_best(self, job: Job, result: TrialResult) -> TrialResult:
+        """Keep the result's first-fold model if it is the best yet; return the
+        result without it (the model stays here, not in the records)."""
+        if result.model is None:
+            return result
+        score = result.mean_score
+        if result.ok and (self.kept is None or score > self.kept.score):
             n_train = len(self.data.splits[0][0]) if self.data.splits else 0
-            self.kept = KeptModel(job.candidate, score, model, n_train)
-
-    def _run_inline(self, job: Job) -> dict:
-        t0 = time.perf_counter()
-        try:
-            result = run_job(job, self.data)
-        except Exception as exc:
-            result = {"status": status_of(exc), "error": error_text(exc)}
-        result["duration"] = time.perf_counter() - t0
-        return result
+            self.kept = KeptModel(job.candidate, score, result.model, n_train)
+        return result.with_(model=None)
 
     def _start(self, job: Job):
         ctx = _forkserver()
@@ -395,7 +316,7 @@ class TrialRunner:
         self.overhead["start"] += time.perf_counter() - t0
         return proc, parent
 
-    def _wait_isolated(self) -> list[tuple[int, dict]]:
+    def _wait_isolated(self) -> list[tuple[int, TrialResult]]:
         stops = [v[3] for v in self._running.values() if v[3] is not None]
         timeout = max(0.0, min(stops) - time.monotonic()) if stops else None
         done = []
@@ -403,11 +324,10 @@ class TrialRunner:
             ticket, proc, started, _, _ = self._running.pop(conn)
             done.append((ticket, self._collect(proc, conn, started)))
         now = time.monotonic()
-        for conn, (ticket, proc, started, stop_at, deadline) in list(self._running.items()):
+        for conn, (ticket, proc, started, stop_at, cause) in list(self._running.items()):
             if stop_at is not None and stop_at <= now:
                 self._kill(conn, proc)
-                why = _why_stopped(now - started, stop_at, deadline)
-                done.append((ticket, _timeout_result(now - started, why)))
+                done.append((ticket, TrialResult.stopped(now - started, cause)))
         return done
 
     def _kill(self, conn, proc) -> None:
@@ -417,16 +337,15 @@ class TrialRunner:
         conn.close()
         self._forget(proc)
 
-    def _collect(self, proc, conn, started: float) -> dict:
+    def _collect(self, proc, conn, started: float) -> TrialResult:
         t0 = time.perf_counter()
         try:
             result = cloudpickle.loads(conn.recv_bytes())
         except (EOFError, OSError):
             proc.join(timeout=5)
-            result = {
-                "status": "error",
-                "error": f"worker process died ({_describe_exit(proc.exitcode)})",
-            }
+            result = TrialResult(
+                TrialStatus.ERROR, error=f"worker process died ({_describe_exit(proc.exitcode)})"
+            )
         self.overhead["transfer"] += time.perf_counter() - t0
         proc.join(timeout=5)
         if proc.is_alive():
@@ -434,8 +353,7 @@ class TrialRunner:
             proc.join()
         conn.close()
         self._forget(proc)
-        result["duration"] = time.monotonic() - started
-        return result
+        return result.with_(duration=time.monotonic() - started)
 
     def _forget(self, proc) -> None:
         self._live = [(p, c) for p, c in self._live if p is not proc]
@@ -480,18 +398,3 @@ def _main_not_reimported():
         finally:
             main.__dict__.pop("__spec__", None)
             main.__dict__.update(saved)
-
-
-def _earliest(*times):
-    known = [t for t in times if t is not None]
-    return min(known) if known else None
-
-
-def _why_stopped(elapsed: float, stop_at: float, deadline: float | None) -> str:
-    if deadline is not None and stop_at >= deadline:
-        return f"stopped after {elapsed:.1f} s: {BUDGET_RAN_OUT}"
-    return f"stopped after {elapsed:.1f} s: trial_time_limit"
-
-
-def _timeout_result(duration: float, why: str) -> dict:
-    return {"status": "timeout", "error": why, "duration": duration}

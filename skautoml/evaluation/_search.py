@@ -7,13 +7,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-import numpy as np
 from threadpoolctl import ThreadpoolController
 
-from ..records import Trial
+from ..records import StopCause, Trial, TrialStatus
 from ..space import Candidate
-from ._executors import BUDGET_RAN_OUT, Job, TrialRunner
+from ._executors import TrialRunner
 from ._fidelity import SuccessiveHalving
+from ._jobs import Job
+from ._result import TrialResult
 
 __all__ = ["SearchResult", "run_search"]
 
@@ -39,8 +40,6 @@ def run_search(
     runner: TrialRunner,
     *,
     max_trials: int | None,
-    deadline: float | None,
-    reserve: Callable[[list[Trial]], float] = lambda trials: 0.0,
     on_trial: Callable[[Trial], None] | None = None,
     on_new_trial: Callable[[Trial], None] | None = None,
     replay: dict[Candidate, Trial] | None = None,
@@ -58,9 +57,10 @@ def run_search(
     tell loop, so a seeded search with ``n_jobs=1`` is reproducible.
 
     A candidate already evaluated (or running) is never evaluated again: the
-    strategy is told the cached record instead. ``reserve(trials)`` is the
-    time to keep free before ``deadline`` (the refit); trials are stopped at
-    ``deadline - reserve``, and no new one starts after it.
+    strategy is told the cached record instead. The runner's
+    :class:`~skautoml.evaluation.Budget` says when the search must end so
+    that the best trial's refit still fits (``search_deadline``); trials are
+    stopped then, and no new one starts after it.
 
     Resuming: a proposal found in ``replay`` (trials of an earlier run with
     the same settings) takes that record instead of running, so a resumed
@@ -76,6 +76,7 @@ def run_search(
     a candidate's cheap evaluation runs first, and a promoted candidate's
     full evaluation takes the next free worker before any new candidate.
     """
+    budget = runner.budget
     loop = _Loop(strategy, runner, scheduler, on_trial, on_new_trial, trials_out)
     replay = dict(replay or {})
     if known:
@@ -84,7 +85,7 @@ def run_search(
     stop_reason = None
     try:
         while True:
-            search_deadline = None if deadline is None else deadline - reserve(loop.trials)
+            search_deadline = budget.search_deadline(loop.trials)
             if stop_reason is None:
                 if max_trials is not None and loop.started >= max_trials:
                     stop_reason = "max_trials"
@@ -139,7 +140,7 @@ def run_search(
             loop.collect(runner.wait())
     finally:
         if not loop.idle:  # interrupted: leave no worker running
-            runner.stop_all("interrupted")
+            runner.stop_all(StopCause.INTERRUPTED)
     return SearchResult(
         loop.trials, stop_reason, loop.strategy_seconds, repeats, dict(runner.overhead)
     )
@@ -217,10 +218,9 @@ class _Loop:
 
     def stop_all(self) -> None:
         """The budget is spent: stop what runs, record promoted ones as cut."""
-        done = self.runner.stop_all(BUDGET_RAN_OUT)
+        done = self.runner.stop_all(StopCause.BUDGET)
         for proposal, low in self.promoted:
-            cut = {"status": "timeout", "error": BUDGET_RAN_OUT, "duration": 0.0}
-            self.record(proposal, _merge_low(cut, low))
+            self.record(proposal, _merge_low(TrialResult.stopped(0.0, StopCause.BUDGET), low))
         self.promoted = []
         self.collect(done)
 
@@ -235,40 +235,40 @@ class _Loop:
                     continue  # promoted: its full evaluation comes next
             elif low is not None:
                 result = _merge_low(result, low)
-                if result["status"] == "ok":
-                    self.scheduler.add_curve(result.get("curve"))
+                if result.ok:
+                    self.scheduler.add_curve(result.curve)
             told.append(self.record(proposal, result))
         self.tell(told)
 
-    def _judge_cheap(self, proposal, result) -> dict | None:
-        if result["status"] != "ok":
+    def _judge_cheap(self, proposal, result: TrialResult) -> TrialResult | None:
+        if not result.ok:
             return result  # a failure at low fidelity is the trial's record
-        score = float(np.mean(result["test_scores"]))
+        score = result.mean_score
         if self.scheduler.promote(score):
             self.promoted.append((proposal, result))
             return None
-        return {
-            **result,
-            "status": "pruned",
-            "error": (
+        return result.with_(
+            status=TrialStatus.PRUNED,
+            error=(
                 f"score {score:.4f} on {self.scheduler.fraction:.0%} of the rows is below "
                 "the top third of cheap scores so far"
             ),
-            "fidelity": self.scheduler.fraction,
-        }
+            fidelity=self.scheduler.fraction,
+        )
 
     # -- the records -----------------------------------------------------------
-    def record(self, proposal, result: dict) -> Trial:
+    def record(self, proposal, result: TrialResult) -> Trial:
         trial = Trial(
             number=len(self.trials),
             candidate=proposal.candidate,
-            status=result["status"],
-            test_scores=tuple(result.get("test_scores", ())),
-            fit_time=float(result.get("fit_time", 0.0)),
-            score_time=float(result.get("score_time", 0.0)),
-            duration=float(result.get("duration", 0.0)),
-            error=result.get("error"),
+            status=result.status,
+            test_scores=tuple(result.test_scores),
+            fit_time=float(result.fit_time),
+            score_time=float(result.score_time),
+            duration=float(result.duration),
+            error=result.error,
             meta=tuple(sorted(_meta(proposal, result).items())),
+            stop_cause=result.stop_cause,
         )
         self.cache[trial.candidate] = trial
         self.trials.append(trial)
@@ -287,7 +287,7 @@ class _Loop:
 
     def add_recorded(self, trial: Trial) -> Trial:
         """Append a trial recorded by an earlier run (renumbered, marked resumed)."""
-        trial = _renumber(trial, len(self.trials))
+        trial = trial.renumbered(len(self.trials))
         self.cache[trial.candidate] = trial
         self.trials.append(trial)
         if self.on_trial is not None:
@@ -295,38 +295,21 @@ class _Loop:
         return trial
 
 
-def _merge_low(result: dict, low: dict | None) -> dict:
+def _merge_low(result: TrialResult, low: TrialResult | None) -> TrialResult:
     """A full evaluation's result, with its cheap evaluation's score and time."""
     if not low:
         return result
-    return {
-        **result,
-        "low_fidelity_score": float(np.mean(low["test_scores"])),
-        "duration": result.get("duration", 0.0) + low.get("duration", 0.0),
-    }
+    return result.with_(low_fidelity_score=low.mean_score, duration=result.duration + low.duration)
 
 
 _RESULT_META = ("worker", "fidelity", "low_fidelity_score")
 
 
-def _meta(proposal, result: dict) -> dict:
+def _meta(proposal, result: TrialResult) -> dict:
     """The proposal's details plus where and how cheaply the trial ran."""
     meta = dict(proposal.meta)
     for key in _RESULT_META:
-        if result.get(key) is not None:
-            meta[key] = result[key]
+        value = getattr(result, key)
+        if value is not None:
+            meta[key] = value
     return meta
-
-
-def _renumber(trial: Trial, number: int) -> Trial:
-    return Trial(
-        number=number,
-        candidate=trial.candidate,
-        status=trial.status,
-        test_scores=trial.test_scores,
-        fit_time=trial.fit_time,
-        score_time=trial.score_time,
-        duration=trial.duration,
-        error=trial.error,
-        meta=tuple(sorted({**dict(trial.meta), "resumed": True}.items())),
-    )

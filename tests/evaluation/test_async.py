@@ -6,7 +6,7 @@ import pytest
 import support.components  # noqa: F401  (registers test_nap)
 from support.data import binary_eval_data
 
-from skautoml.evaluation import TrialRunner, run_search
+from skautoml.evaluation import Budget, TrialRunner, run_search
 from skautoml.evaluation._fidelity import SuccessiveHalving
 from skautoml.records import Trial
 from skautoml.space import BuildContext, Candidate, Step, make_space
@@ -45,7 +45,7 @@ def test_a_slow_trial_does_not_hold_up_the_other_worker(data):
     # worker busy with every quick candidate meanwhile.
     strategy = Scripted([NAP, *QUICK])
     with TrialRunner(data, n_workers=2) as runner:
-        result = run_search(strategy, runner, max_trials=None, deadline=None)
+        result = run_search(strategy, runner, max_trials=None)
     assert result.stop_reason == "exhausted"
     assert [t.candidate for t in result.trials[:-1]] == QUICK
     assert result.trials[-1].candidate == NAP and result.trials[-1].ok
@@ -57,7 +57,7 @@ def test_a_slow_trial_does_not_hold_up_the_other_worker(data):
 def test_one_worker_is_the_sequential_loop(data):
     strategy = Scripted([*QUICK[:3]])
     with TrialRunner(data, n_workers=1) as runner:
-        result = run_search(strategy, runner, max_trials=None, deadline=None)
+        result = run_search(strategy, runner, max_trials=None)
     assert [t.candidate for t in result.trials] == QUICK[:3]
     assert strategy.asks == [1, 1, 1, 1]  # ask, run, tell; the last ask finds nothing
 
@@ -65,15 +65,16 @@ def test_one_worker_is_the_sequential_loop(data):
 def test_max_trials_counts_the_trials_in_flight(data):
     strategy = Scripted([NAP, *QUICK])
     with TrialRunner(data, n_workers=2) as runner:
-        result = run_search(strategy, runner, max_trials=3, deadline=None)
+        result = run_search(strategy, runner, max_trials=3)
     assert len(result.trials) == 3 and result.stop_reason == "max_trials"
     assert NAP in {t.candidate for t in result.trials}  # waited for, not abandoned
 
 
 def test_the_budget_stops_what_is_in_flight(data):
     strategy = Scripted([NAP, *QUICK])
-    with TrialRunner(data, n_workers=2) as runner:
-        result = run_search(strategy, runner, max_trials=None, deadline=time.monotonic() + 2.0)
+    budget = Budget(started=time.monotonic(), deadline=time.monotonic() + 2.0, refit=False)
+    with TrialRunner(data, budget, n_workers=2) as runner:
+        result = run_search(strategy, runner, max_trials=None)
         assert runner.in_flight == 0
     nap = next(t for t in result.trials if t.candidate == NAP)
     assert nap.status == "timeout" and "the time budget ran out" in nap.error
@@ -83,9 +84,7 @@ def test_the_budget_stops_what_is_in_flight(data):
 def test_multi_fidelity_runs_in_the_asynchronous_loop(data):
     strategy = Scripted(QUICK)
     with TrialRunner(data, n_workers=2) as runner:
-        result = run_search(
-            strategy, runner, max_trials=None, deadline=None, scheduler=SuccessiveHalving(eta=3)
-        )
+        result = run_search(strategy, runner, max_trials=None, scheduler=SuccessiveHalving(eta=3))
     assert sorted(map(repr, (t.candidate for t in result.trials))) == sorted(map(repr, QUICK))
     full = [t for t in result.trials if t.ok]
     assert len(full) >= 3  # the first eta cheap scores are always promoted

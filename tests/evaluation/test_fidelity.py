@@ -52,10 +52,10 @@ def data():
 def test_a_network_under_the_curve_is_pruned(data):
     net = Candidate((Step.make("standard_scaler"), Step.make("tabular_net", {"max_epochs": 10})))
     result = evaluate_candidate(net, data, prune_curve=(1.0,) * 10)
-    assert result["status"] == "pruned"
-    assert "below the median" in result["error"]
+    assert result.status == "pruned"
+    assert "below the median" in result.error
     full = evaluate_candidate(net, data)
-    assert full["status"] == "ok" and len(full["curve"]) >= 1
+    assert full.status == "ok" and len(full.curve) >= 1
 
 
 def test_loop_prunes_poor_candidates_and_records_fidelity(data):
@@ -73,7 +73,6 @@ def test_loop_prunes_poor_candidates_and_records_fidelity(data):
             strategy,
             runner,
             max_trials=12,
-            deadline=None,
             scheduler=SuccessiveHalving(eta=3),
         )
     trials = result.trials
@@ -91,6 +90,6 @@ def test_a_cheap_evaluation_sizes_components_to_its_rows(data):
     # 300 training rows per fold, 100 at one third: 150 neighbours fit the
     # full evaluation, and the cheap one clips them instead of failing
     knn = Candidate((Step.make("k_neighbors", {"n_neighbors": 150, "weights": "uniform"}),))
-    assert evaluate_candidate(knn, data)["status"] == "ok"
+    assert evaluate_candidate(knn, data).status == "ok"
     cheap = evaluate_candidate(knn, data, fidelity=1 / 3)
-    assert cheap["status"] == "ok", cheap["error"]
+    assert cheap.status == "ok", cheap.error

@@ -28,5 +28,5 @@ def test_candidates_sharing_a_prefix_reuse_it_and_score_the_same(tmp_path):
     assert after_a > 0  # the prefix of each fold went into the cache
     second = evaluate_candidate(b, cached)
     assert entries() == after_a  # b found every prefix fit there: nothing new
-    assert first["test_scores"] == evaluate_candidate(a, plain)["test_scores"]
-    assert second["test_scores"] == evaluate_candidate(b, plain)["test_scores"]
+    assert first.test_scores == evaluate_candidate(a, plain).test_scores
+    assert second.test_scores == evaluate_candidate(b, plain).test_scores

@@ -1,0 +1,379 @@
+"""The search estimators' shared base: validate -> search -> refit -> record.
+
+Orchestration only: every step is one call into the room that does it
+(``data`` profiles, ``space`` builds the space, ``strategies`` propose,
+``evaluation`` runs and refits within one :class:`~skautoml.evaluation.Budget`,
+``records`` keeps the trials). The classifier (and the coming regressor) add
+their target handling and prediction on top.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+import time
+import warnings
+from numbers import Integral, Real
+
+import joblib
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.metrics import get_scorer
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_is_fitted
+
+from ._compat import Interval, StrOptions, fit_context
+from ._progress import Progress
+from ._version import __version__
+from .data import check_X, profile_data, to_rows
+from .evaluation import (
+    Budget,
+    EvalData,
+    SearchResult,
+    SuccessiveHalving,
+    TrialRunner,
+    refit_best,
+    run_search,
+)
+from .exceptions import AllTrialsFailedError, SearchWarning
+from .nets import (
+    release_feature_cache,
+    resolve_backbones,
+    resolve_device,
+    resolve_tabular_backbones,
+)
+from .records import (
+    all_failed_message,
+    best_trial,
+    candidate_params,
+    cv_results,
+    leaderboard_frame,
+    open_checkpoint,
+    warn_failures,
+)
+from .space import BuildContext, SearchSpace, check_preset, make_space
+from .strategies import STRATEGIES, make_strategy, strategy_options
+
+__all__ = ["AutoFineTuneBase"]
+
+#: multi_fidelity="auto" schedules cheap evaluations first from this many rows
+_MULTI_FIDELITY_ROWS = 2000
+
+#: settings that do not change what a trial means (left out of the checkpoint key)
+_NOT_FINGERPRINTED = {"checkpoint", "resume", "verbose", "n_jobs", "time_budget", "max_trials"}
+
+
+class AutoFineTuneBase(BaseEstimator):
+    """Shared machinery of the search estimators; see :class:`AutoFineTuneClassifier`.
+
+    Subclasses set :attr:`_default_scoring` and implement
+    :meth:`_check_target` (validate ``y``, set target attributes) and
+    :meth:`_make_splits`.
+    """
+
+    _default_scoring = "accuracy"
+
+    _parameter_constraints: dict = {
+        "search": [str],
+        "max_trials": [Interval(Integral, 1, None, closed="left"), None],
+        "time_budget": [Interval(Real, 0, None, closed="neither"), None],
+        "cv": ["cv_object"],
+        "scoring": [StrOptions(set()), str, callable, None],
+        "search_space": [str, dict, SearchSpace, None],
+        "n_jobs": [Integral, None],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+        "population_size": [Interval(Integral, 2, None, closed="left")],
+        "generations": [Interval(Integral, 1, None, closed="left"), None],
+        "mutation_rate": [Interval(Real, 0, 1, closed="both")],
+        "crossover_rate": [Interval(Real, 0, 1, closed="both")],
+        "device": [str],
+        "trial_time_limit": [Interval(Real, 0, None, closed="neither"), None],
+        "memory_limit": [Interval(Real, 0, None, closed="neither"), None],
+        "multi_fidelity": ["boolean", StrOptions({"auto"})],
+        "checkpoint": [str, os.PathLike, None],
+        "resume": ["boolean", StrOptions({"force"})],
+        "backbone": "no_validation",
+        "image_shape": [tuple, list, None],
+        "channels": [StrOptions({"first", "last"}), None],
+    }
+
+    def __init__(
+        self,
+        *,
+        search="bayes",
+        max_trials=None,
+        time_budget=60,
+        cv=3,
+        scoring=None,
+        search_space=None,
+        n_jobs=None,
+        random_state=None,
+        verbose=0,
+        population_size=20,
+        generations=None,
+        mutation_rate=0.9,
+        crossover_rate=0.1,
+        device="auto",
+        trial_time_limit=None,
+        memory_limit=None,
+        multi_fidelity="auto",
+        checkpoint=None,
+        resume=True,
+        backbone="auto",
+        image_shape=None,
+        channels=None,
+    ):
+        self.search = search
+        self.max_trials = max_trials
+        self.time_budget = time_budget
+        self.cv = cv
+        self.scoring = scoring
+        self.search_space = search_space
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+        self.verbose = verbose
+        self.population_size = population_size
+        self.generations = generations
+        self.mutation_rate = mutation_rate
+        self.crossover_rate = crossover_rate
+        self.device = device
+        self.trial_time_limit = trial_time_limit
+        self.memory_limit = memory_limit
+        self.multi_fidelity = multi_fidelity
+        self.checkpoint = checkpoint
+        self.resume = resume
+        self.backbone = backbone
+        self.image_shape = image_shape
+        self.channels = channels
+
+    # -- the search --------------------------------------------------------------
+    def _search_and_refit(self, X, y):
+        """The body of ``fit``: profile, search within the budget, refit, record."""
+        started = time.monotonic()
+        self._check_settings()
+        X, profile = profile_data(self, X, image_shape=self.image_shape, channels=self.channels)
+        self.image_format_ = profile.image_format
+        y = self._check_target(y, X.shape[0])
+        seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
+        ctx = self._build_context(profile, seed)
+        splits = self._make_splits(X, y, seed)
+        budget = Budget.start(
+            self.time_budget,
+            self.trial_time_limit,
+            train_fraction=np.mean([len(tr) for tr, _ in splits]) / X.shape[0],
+            now=started,
+        )
+        scorer = get_scorer(self.scoring if self.scoring is not None else self._default_scoring)
+        data = EvalData(X, y, splits, scorer, ctx)
+        space = make_space(self.search_space, ctx)
+        params = self.get_params(deep=False)
+        # the estimator's parameters that the chosen strategy reads (genetic: population
+        # size, rates); an option no strategy of the estimator reads stays the strategy's
+        options = {k: params[k] for k in strategy_options(self.search) if k in params}
+        strategy = make_strategy(self.search, space, seed, **options)
+        journal = open_checkpoint(
+            self.checkpoint, self.resume, __version__, self._fingerprint(X, y)
+        )
+        trials: list = []
+        with (
+            Progress(self.verbose, self.max_trials, self.time_budget) as progress,
+            TrialRunner(
+                data, budget, n_workers=_n_workers(self.n_jobs), memory_limit=self.memory_limit
+            ) as runner,
+            _removed_after(ctx.cache_dir),
+        ):
+            try:
+                result = run_search(
+                    strategy,
+                    runner,
+                    max_trials=self.max_trials,
+                    on_trial=progress.update,
+                    on_new_trial=journal.append,
+                    replay=journal.replay,
+                    known=journal.known,
+                    trials_out=trials,
+                    scheduler=self._scheduler(X.shape[0]),
+                )
+            except KeyboardInterrupt:
+                if best_trial(trials) is None:
+                    raise
+                result = SearchResult(trials, "interrupted", overhead=dict(runner.overhead))
+                warnings.warn(
+                    f"fit was interrupted after {len(trials)} trials; the estimator is "
+                    "fitted with the best pipeline found so far",
+                    SearchWarning,
+                    stacklevel=4,
+                )
+            warn_failures(trials, stacklevel=5)
+            best = best_trial(trials)
+            if best is None:
+                raise AllTrialsFailedError(all_failed_message(trials))
+            t0 = time.perf_counter()
+            self.best_pipeline_, refit_source = refit_best(runner, best, trials, data, stacklevel=4)
+            self.refit_time_ = time.perf_counter() - t0
+            release_feature_cache(self.best_pipeline_)
+        self._record(trials, best, result, strategy, len(splits), started)
+        self.search_report_["refit_source"] = refit_source
+        return self
+
+    def _build_context(self, profile, seed: int) -> BuildContext:
+        device = resolve_device(self.device)
+        if profile.image_format is None:  # tabular: a user's network is fine-tuned
+            image = {"backbones": resolve_tabular_backbones(self.backbone)}
+        else:
+            image = {
+                "kind": "image",
+                "image_shape": profile.image_format.shape,
+                "backbones": resolve_backbones(self.backbone, device),
+                "cache_dir": tempfile.mkdtemp(prefix="skautoml-features-"),
+            }
+        return BuildContext(
+            n_samples=profile.n_samples,
+            n_features=profile.n_features,
+            n_classes=self._n_classes(),
+            categorical_columns=profile.categorical_columns,
+            has_missing=profile.has_missing,
+            seed=seed,
+            device=device,
+            **image,
+        )
+
+    def _record(self, trials, best, result, strategy, n_splits, started):
+        self.trials_ = trials
+        self.n_trials_ = len(trials)
+        self.best_candidate_ = best
+        self.best_index_ = best.number
+        self.best_score_ = best.mean_score
+        self.best_params_ = candidate_params(best.candidate)
+        self.cv_results_ = cv_results(trials, n_splits)
+        pareto_front = getattr(strategy, "pareto_front", None)
+        if pareto_front is not None:  # strategies with several objectives (genetic)
+            self.pareto_front_ = pareto_front()
+        self.search_report_ = {
+            "stop_reason": result.stop_reason,
+            "strategy_seconds": result.strategy_seconds,
+            "repeated_proposals": result.repeats,
+            "worker_boot_seconds": result.overhead.get("boot", 0.0),
+            "worker_start_seconds": result.overhead.get("start", 0.0),
+            "result_transfer_seconds": result.overhead.get("transfer", 0.0),
+            "refit_seconds": self.refit_time_,
+            "total_seconds": time.monotonic() - started,
+        }
+
+    def _fingerprint(self, X, y) -> str:
+        """Hash of the data and of every setting that changes what a trial means."""
+        settings = {k: v for k, v in self.get_params().items() if k not in _NOT_FINGERPRINTED}
+        return joblib.hash((repr(sorted(settings.items())), X, y))
+
+    def _rows(self, X):
+        """Validate prediction input like the training input (images to rows)."""
+        return check_X(self, to_rows(X, getattr(self, "image_format_", None)), reset=False)
+
+    def _check_settings(self):
+        if self.max_trials is None and self.time_budget is None:
+            raise ValueError(
+                "max_trials and time_budget are both None, so nothing would stop the "
+                "search; set at least one of them (e.g. time_budget=60)"
+            )
+        if self.search not in STRATEGIES:
+            raise ValueError(
+                f"search={self.search!r} is not available in this version; "
+                f"choose one of {sorted(STRATEGIES)}"
+            )
+        if isinstance(self.search_space, str):
+            check_preset(self.search_space)
+
+    def _scheduler(self, n_samples):
+        on = self.multi_fidelity
+        if on == "auto":
+            on = n_samples >= _MULTI_FIDELITY_ROWS
+        return SuccessiveHalving(eta=3) if on else None
+
+    # -- results -----------------------------------------------------------------
+    def leaderboard(self):
+        """One row per trial, best first, as a pandas DataFrame.
+
+        Returns
+        -------
+        board : pandas.DataFrame
+            Rank, pipeline, scores, fit time, status and error of every trial.
+        """
+        check_is_fitted(self, "cv_results_")
+        return leaderboard_frame(self.cv_results_)
+
+    def export(self, path=None):
+        """Write :attr:`best_pipeline_` as a standalone Python script.
+
+        Parameters
+        ----------
+        path : str or path-like, default=None
+            Where to write the script; ``None`` returns the source instead.
+
+        Returns
+        -------
+        source : str
+            The script's source.
+        """
+        check_is_fitted(self, "best_pipeline_")
+        from .export import export_pipeline
+
+        source = export_pipeline(
+            self.best_pipeline_,
+            cv_score=self.best_score_,
+            **_export_scoring(self.scoring, self._default_scoring),
+            skautoml_version=__version__,
+            script_name=os.path.basename(os.fspath(path)) if path else "best_pipeline.py",
+        )
+        if path is not None:
+            with open(path, "w", encoding="utf-8") as fh:
+                fh.write(source)
+        return source
+
+    def __sklearn_is_fitted__(self):
+        return hasattr(self, "best_pipeline_")
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        return tags
+
+
+# sklearn's fit context (parameter validation, nested-validation skipping),
+# applied by the subclasses' fit
+search_fit_context = fit_context(prefer_skip_nested_validation=True)
+
+
+def _export_scoring(scoring, default: str) -> dict:
+    """What the exported script reports: the scorer by name, else ``model.score``."""
+    if scoring is None or isinstance(scoring, str):
+        return {"scoring": scoring or default}
+    name = getattr(scoring, "__name__", type(scoring).__name__)
+    return {
+        "scoring": None,
+        "notes": (
+            f"The CV score above comes from the custom scorer {name!r}; the script "
+            f"reports the pipeline's own score ({default}).",
+        ),
+    }
+
+
+def _n_workers(n_jobs) -> int:
+    cores = os.cpu_count() or 1
+    if n_jobs is None:
+        return 1
+    if n_jobs < 0:
+        return max(1, cores + 1 + n_jobs)
+    return max(1, int(n_jobs))
+
+
+@contextlib.contextmanager
+def _removed_after(folder):
+    """Remove ``folder`` (the per-fit feature cache) when the block ends."""
+    try:
+        yield folder
+    finally:
+        if folder:
+            shutil.rmtree(folder, ignore_errors=True)

@@ -1,0 +1,122 @@
+"""The one time budget of a ``fit``: made once, passed down, never rebuilt.
+
+:class:`Budget` holds the deadline of the whole ``fit``, the limit of one
+trial and the time kept free for the refit. The search loop asks it when to
+stop starting trials, the runner asks it when to stop each job, and the
+refit asks it how long it may take. A cost-aware scheduler needs exactly
+these answers.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ..records import StopCause, Trial, best_trial
+
+__all__ = ["Budget"]
+
+#: seconds kept free for starting the refit process and returning its result
+REFIT_OVERHEAD = 2.0
+
+#: the refit of a candidate is reserved this many times its scaled fit time
+REFIT_MARGIN = 1.5
+
+
+@dataclass(frozen=True)
+class Budget:
+    """Deadlines of one ``fit``, in ``time.monotonic()`` seconds.
+
+    Parameters
+    ----------
+    started : float
+        When the ``fit`` started.
+    deadline : float or None
+        When the whole ``fit``, refit included, must end; ``None``: no limit.
+    trial_limit : float or None
+        Seconds one trial (all its folds) may run; ``None``: no limit.
+    train_fraction : float, default=1.0
+        The mean share of rows a CV fold trains on: a trial's fit time over
+        this is the estimate of its refit on all rows.
+    refit : bool, default=True
+        Whether a refit follows the search; ``False`` keeps no time for it.
+    """
+
+    started: float
+    deadline: float | None
+    trial_limit: float | None = None
+    train_fraction: float = 1.0
+    refit: bool = True
+
+    @classmethod
+    def unlimited(cls) -> Budget:
+        """No deadline, no trial limit, no refit reserve."""
+        return cls(started=time.monotonic(), deadline=None, refit=False)
+
+    @classmethod
+    def start(
+        cls,
+        time_budget: float | None,
+        trial_time_limit: float | None = None,
+        *,
+        train_fraction: float = 1.0,
+        now: float | None = None,
+    ) -> Budget:
+        """The budget of a ``fit`` starting now.
+
+        ``trial_time_limit=None`` gives a trial a third of ``time_budget``
+        (no limit when both are ``None``).
+        """
+        now = time.monotonic() if now is None else now
+        if trial_time_limit is None and time_budget is not None:
+            trial_time_limit = float(time_budget) / 3
+        return cls(
+            started=now,
+            deadline=None if time_budget is None else now + float(time_budget),
+            trial_limit=None if trial_time_limit is None else float(trial_time_limit),
+            train_fraction=max(float(train_fraction), 1e-3),
+        )
+
+    # -- the refit ---------------------------------------------------------------
+    def refit_estimate(self, trial: Trial | None) -> float:
+        """Seconds to keep for refitting ``trial`` on all rows (its measured fit,
+        scaled from a fold's rows to all rows, with a margin, plus start-up)."""
+        if not self.refit:
+            return 0.0
+        fit_time = trial.fit_time if trial is not None else 0.0
+        return REFIT_OVERHEAD + REFIT_MARGIN * fit_time / self.train_fraction
+
+    def reserve(self, trials: Sequence[Trial]) -> float:
+        """Seconds kept free for the refit of the best trial so far."""
+        return self.refit_estimate(best_trial(trials))
+
+    def search_deadline(self, trials: Sequence[Trial]) -> float | None:
+        """When the search must stop so that the best trial's refit still fits."""
+        return None if self.deadline is None else self.deadline - self.reserve(trials)
+
+    def remaining(self, now: float | None = None) -> float | None:
+        """Seconds left before the deadline (``None``: no limit)."""
+        if self.deadline is None:
+            return None
+        return self.deadline - (time.monotonic() if now is None else now)
+
+    # -- one job -----------------------------------------------------------------
+    def stop_at(
+        self, until: float | None, *, now: float | None = None, refit: bool = False
+    ) -> tuple[float | None, StopCause | None]:
+        """When a job started ``now`` must be stopped, and what the stop means.
+
+        ``until`` is the deadline the caller gives the job (the search
+        deadline for a trial, :attr:`deadline` for the refit); a trial is
+        also stopped at :attr:`trial_limit`, the refit is not.
+        """
+        now = time.monotonic() if now is None else now
+        stops: list[tuple[float, StopCause]] = []
+        if until is not None:
+            stops.append((until, StopCause.BUDGET))
+        if not refit and self.trial_limit is not None:
+            stops.append((now + self.trial_limit, StopCause.TRIAL_LIMIT))
+        if not stops:
+            return None, None
+        return min(stops, key=lambda s: s[0])

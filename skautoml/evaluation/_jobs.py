@@ -1,0 +1,115 @@
+"""What a worker runs and what it sends back: :class:`Job` -> :class:`TrialResult`.
+
+Every executor (a worker process, the current process, a Dask worker) runs
+:func:`run_job` on the data it restored with :func:`thaw` or
+:func:`load_data`, and returns a :class:`TrialResult`. The runners sit above
+this module; it imports none of them.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+
+import cloudpickle
+import joblib
+
+from ..records import TrialStatus
+from ..space import COMPONENTS, Candidate
+from ._cv import EvalData, evaluate_candidate, fit_candidate
+from ._result import TrialResult
+
+__all__ = [
+    "Job",
+    "freeze",
+    "load_data",
+    "run_job",
+    "run_job_safely",
+    "save_data",
+    "thaw",
+]
+
+
+@dataclass(frozen=True)
+class Job:
+    """One unit of work: ``kind`` is ``"evaluate"`` or ``"refit"``."""
+
+    candidate: Candidate
+    kind: str = "evaluate"
+    fidelity: float = 1.0
+    prune_curve: tuple | None = None
+    #: return the first fold's fitted pipeline when the mean score beats this
+    keep_above: float | None = None
+
+
+def run_job(job: Job, data: EvalData) -> TrialResult:
+    """Run ``job`` here; a failing evaluation is a result, a failing refit raises."""
+    if job.kind == "refit":
+        t0 = time.perf_counter()
+        pipe = fit_candidate(job.candidate, data)
+        return TrialResult(TrialStatus.OK, pipeline=pipe, fit_time=time.perf_counter() - t0)
+    return evaluate_candidate(
+        job.candidate, data, job.fidelity, job.prune_curve, keep_above=job.keep_above
+    )
+
+
+def run_job_safely(job: Job, data: EvalData) -> TrialResult:
+    """:func:`run_job`, with any exception (a failing refit) turned into a result."""
+    t0 = time.perf_counter()
+    try:
+        result = run_job(job, data)
+    except Exception as exc:
+        result = TrialResult.failed(exc)
+    return result.with_(duration=time.perf_counter() - t0)
+
+
+# -- the data, shipped to workers -------------------------------------------------
+# the component registry goes along, so components a user registered in a
+# notebook or a test module exist in the workers too
+
+
+def save_data(data: EvalData, folder: str) -> None:
+    """Write the data for worker processes to memory-map from ``folder``."""
+    joblib.dump({"X": data.X, "y": data.y}, os.path.join(folder, "arrays.joblib"))
+    rest = {"splits": data.splits, "scorer": data.scorer, "ctx": data.ctx}
+    rest["components"] = dict(COMPONENTS)
+    with open(os.path.join(folder, "rest.pkl"), "wb") as fh:
+        cloudpickle.dump(rest, fh)
+
+
+def load_data(folder: str) -> EvalData:
+    """The data :func:`save_data` wrote, with the arrays memory-mapped."""
+    arrays = joblib.load(os.path.join(folder, "arrays.joblib"), mmap_mode="r")
+    with open(os.path.join(folder, "rest.pkl"), "rb") as fh:
+        rest = cloudpickle.load(fh)
+    COMPONENTS.update(rest["components"])
+    return EvalData(
+        arrays["X"],
+        arrays["y"],
+        rest["splits"],
+        rest["scorer"],
+        rest["ctx"],
+        cache_dir=os.path.join(folder, "cache"),
+    )
+
+
+def freeze(data: EvalData) -> bytes:
+    """The data, scorer and registry as one picklable blob (for remote workers)."""
+    return cloudpickle.dumps(
+        {
+            "X": data.X,
+            "y": data.y,
+            "splits": data.splits,
+            "scorer": data.scorer,
+            "ctx": data.ctx,
+            "components": dict(COMPONENTS),
+        }
+    )
+
+
+def thaw(blob: bytes) -> EvalData:
+    """The data :func:`freeze` packed."""
+    state = cloudpickle.loads(blob)
+    COMPONENTS.update(state["components"])
+    return EvalData(state["X"], state["y"], state["splits"], state["scorer"], state["ctx"])
