@@ -36,14 +36,9 @@ from .evaluation import (
     TrialRunner,
     refit_best,
     run_search,
+    start_worker_server,
 )
 from .exceptions import AllTrialsFailedError, SearchWarning
-from .nets import (
-    release_feature_cache,
-    resolve_backbones,
-    resolve_device,
-    resolve_tabular_backbones,
-)
 from .records import (
     all_failed_message,
     best_trial,
@@ -156,6 +151,8 @@ class AutoFineTuneBase(BaseEstimator):
         self._check_settings()
         X, profile = profile_data(self, X, image_shape=self.image_shape, channels=self.channels)
         self.image_format_ = profile.image_format
+        # the worker server boots while the rest is prepared (torch for images)
+        start_worker_server(torch=profile.image_format is not None)
         y = self._check_target(y, X.shape[0])
         seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
         ctx = self._build_context(profile, seed)
@@ -214,16 +211,29 @@ class AutoFineTuneBase(BaseEstimator):
             t0 = time.perf_counter()
             self.best_pipeline_, refit_source = refit_best(runner, best, trials, data, stacklevel=4)
             self.refit_time_ = time.perf_counter() - t0
+            from .nets import release_feature_cache  # torch-free: a no-op without networks
+
             release_feature_cache(self.best_pipeline_)
         self._record(trials, best, result, strategy, len(splits), started)
         self.search_report_["refit_source"] = refit_source
         return self
 
     def _build_context(self, profile, seed: int) -> BuildContext:
-        device = resolve_device(self.device)
+        # Tabular data: no torch here. ``device`` stays as given ("auto" is resolved
+        # by a network factory, in the worker that builds the network), and the
+        # default backbone means no custom body; only a user's network is resolved.
+        device = self.device
         if profile.image_format is None:  # tabular: a user's network is fine-tuned
-            image = {"backbones": resolve_tabular_backbones(self.backbone)}
+            if isinstance(self.backbone, str) and self.backbone == "auto":
+                image = {"backbones": ()}
+            else:
+                from .nets import resolve_tabular_backbones
+
+                image = {"backbones": resolve_tabular_backbones(self.backbone)}
         else:
+            from .nets import resolve_backbones, resolve_device
+
+            device = resolve_device(self.device)
             image = {
                 "kind": "image",
                 "image_shape": profile.image_format.shape,

@@ -2,7 +2,7 @@
 
 from ._budget import Budget
 from ._cv import EvalData, evaluate_candidate, fit_candidate
-from ._executors import KeptModel, TrialRunner
+from ._executors import KeptModel, TrialRunner, start_worker_server
 from ._fidelity import SuccessiveHalving
 from ._jobs import Job
 from ._refit import make_splits, refit_best
@@ -23,4 +23,5 @@ __all__ = [
     "make_splits",
     "refit_best",
     "run_search",
+    "start_worker_server",
 ]

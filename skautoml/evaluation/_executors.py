@@ -6,7 +6,11 @@ can hand a free worker its next trial at once, without waiting for the
 slowest trial of a batch.
 
 Each trial runs in its own process, started from a ``forkserver`` that has
-already imported torch and scikit-learn, so a start costs milliseconds. A
+already imported scikit-learn, so a start costs milliseconds. torch is
+preloaded only when this process holds it already (image data, a user's
+network component); otherwise a worker imports it when its trial builds a
+network, so classical trials never carry it. The server starts booting as
+soon as ``fit`` has profiled the data (:func:`start_worker_server`). A
 trial that overruns its deadline is killed, not waited for; a worker that
 dies (killed, segfault, out of memory) costs its own trial only.
 
@@ -32,17 +36,18 @@ from multiprocessing.connection import wait
 import cloudpickle
 
 from ..records import StopCause, TrialStatus
-from ..space import Candidate
+from ..space import COMPONENTS, Candidate
 from ._budget import Budget
 from ._dask import DaskRunner, dask_client
 from ._jobs import Job, load_data, run_job, run_job_safely, save_data
 from ._result import TrialResult
 
-__all__ = ["KeptModel", "TrialRunner"]
+__all__ = ["KeptModel", "TrialRunner", "start_worker_server"]
 
 logger = logging.getLogger("skautoml")
 
-_PRELOAD = ["skautoml.evaluation._executors", "skautoml.space", "torch", "sklearn.ensemble"]
+#: what the worker server always imports before it forks workers (see _preload)
+_PRELOAD = ["skautoml.evaluation._executors", "skautoml.space", "sklearn.ensemble"]
 
 
 @dataclass(frozen=True)
@@ -57,11 +62,16 @@ class KeptModel:
 
 
 def _limit_threads(threads: int) -> None:
-    import torch
     from threadpoolctl import threadpool_limits
 
-    torch.set_num_threads(max(1, threads))
-    threadpool_limits(max(1, threads))
+    threads = max(1, threads)
+    # torch, when a network trial imports it later in this worker, reads its
+    # thread count from the environment
+    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        os.environ[var] = str(threads)
+    if "torch" in sys.modules:  # preloaded by the server
+        sys.modules["torch"].set_num_threads(threads)
+    threadpool_limits(threads)
 
 
 def _limit_memory(megabytes: float | None) -> None:
@@ -155,9 +165,11 @@ class TrialRunner:
     def _warm_up(self) -> None:
         """Boot the forkserver before any trial's clock starts.
 
-        Its first start imports torch and scikit-learn (seconds, more on a
-        loaded machine); charged to the first trial, that could time it out.
-        Once per Python process: later fits find the server running.
+        Its first start imports scikit-learn (seconds, more on a loaded
+        machine); charged to the first trial, that could time it out. Once per
+        Python process: later fits find the server running. When
+        :func:`start_worker_server` started it earlier, only what is left of
+        the boot is waited for (and reported as ``boot``).
         """
         t0 = time.perf_counter()
         with _main_not_reimported():
@@ -359,9 +371,46 @@ class TrialRunner:
         self._live = [(p, c) for p, c in self._live if p is not proc]
 
 
-def _forkserver():
+def _preload(torch: bool = False) -> list[str]:
+    """What the worker server imports before it forks workers.
+
+    scikit-learn and the space always. torch when asked (image data) or when
+    this process holds it already (a user's network component): then most
+    trials need it, and each worker importing it would cost seconds. The
+    modules of components registered outside skautoml go along, so that a
+    worker does not import them (and what they import) on every trial.
+    """
+    extra = ["torch"] if torch or "torch" in sys.modules else []
+    for component in COMPONENTS.values():
+        module = getattr(component.factory, "__module__", None)
+        if module and module != "__main__" and not module.startswith("skautoml."):
+            extra.append(module)
+    return [*_PRELOAD, *dict.fromkeys(extra)]
+
+
+def start_worker_server(torch: bool = False) -> None:
+    """Start booting the worker server now, without waiting for it.
+
+    Its boot (a new process importing scikit-learn, and torch with
+    ``torch=True``) then overlaps the rest of ``fit``'s preparation (splits,
+    the space, the strategy, saving the data); :meth:`TrialRunner.__enter__`
+    waits only for what is left. A no-op when the server runs already, inside
+    a Dask backend (trials run on the cluster) and in a daemon process (which
+    may not start children). What the server preloads is fixed at its first
+    boot, once per Python process.
+    """
+    if dask_client() is not None or mp.current_process().daemon:
+        return
+    from multiprocessing import forkserver
+
+    with _main_not_reimported():
+        _forkserver(torch)
+        forkserver.ensure_running()
+
+
+def _forkserver(torch: bool = False):
     ctx = mp.get_context("forkserver")
-    ctx.set_forkserver_preload(_PRELOAD)
+    ctx.set_forkserver_preload(_preload(torch))  # used when the server (re)starts
     return ctx
 
 

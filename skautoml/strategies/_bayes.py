@@ -31,6 +31,12 @@ def _to_skopt(key, dim):
     raise TypeError(f"unsupported dimension {dim!r} for {key!r}")
 
 
+#: restarts of the surrogate's kernel fit, and points sampled to optimise the
+#: acquisition, per proposal (see docs/benchmarks.md for the trade-off measured)
+N_RESTARTS = 2
+N_POINTS = 2000
+
+
 class BayesStrategy(Strategy):
     """``gp_minimize`` semantics through :class:`skopt.Optimizer` ask/tell.
 
@@ -76,7 +82,7 @@ class BayesStrategy(Strategy):
             kernel=kernel,
             normalize_y=True,
             noise="gaussian",
-            n_restarts_optimizer=2,
+            n_restarts_optimizer=N_RESTARTS,
             random_state=self.seed,
         )
         self._optimizer = Optimizer(
@@ -85,7 +91,7 @@ class BayesStrategy(Strategy):
             n_initial_points=n_initial_points,
             acq_func="gp_hedge",
             acq_optimizer="sampling",
-            acq_optimizer_kwargs={"n_points": 2000},
+            acq_optimizer_kwargs={"n_points": N_POINTS},
             random_state=self.seed,
         )
         self._worst = math.inf
