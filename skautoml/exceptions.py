@@ -9,6 +9,7 @@ __all__ = [
     "MissingDependencyError",
     "SearchWarning",
     "TrialFailedWarning",
+    "TrialPruned",
 ]
 
 
@@ -50,6 +51,15 @@ class ExportError(ValueError):
     ... except ExportError as error:
     ...     print(str(error).split(". ")[0])
     cannot export FunctionTransformer.func: it is a lambda
+    """
+
+
+class TrialPruned(Exception):
+    """Raised inside a trial that a multi-fidelity rule stopped.
+
+    A search records such a trial with status ``"pruned"``, not as a failure:
+    :class:`skautoml.nets.MedianCurvePruner` raises it when a network's
+    validation accuracy falls below the median curve of earlier networks.
     """
 
 

@@ -16,7 +16,7 @@ from sklearn.base import clone
 from ..exceptions import DivergedError
 from ..records import TrialStatus
 from ..space import BuildContext, Candidate, build_pipeline
-from ._fidelity import MedianCurvePruner, subsample
+from ._fidelity import subsample
 from ._result import TrialResult
 
 __all__ = ["EvalData", "evaluate_candidate", "fit_candidate"]
@@ -139,6 +139,8 @@ def _apply_fidelity(pipe, fidelity: float, prune_curve) -> None:
     if fidelity < 1.0:
         net.set_params(max_epochs=max(2, int(round(net.max_epochs * fidelity))))
     if prune_curve:
+        from ..nets import MedianCurvePruner  # skorch: imported for networks only
+
         callbacks = list(net.callbacks or []) + [("prune", MedianCurvePruner(prune_curve))]
         net.set_params(callbacks=callbacks)
 

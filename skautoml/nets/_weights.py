@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from importlib.metadata import packages_distributions
 
-from ._backbones import BACKBONES
-from ._efficientnet import EFFICIENTNET_LITE_SPECS
+from ._lite_specs import EFFICIENTNET_LITE_SPECS
+from ._registry import BACKBONES
 
 __all__ = ["pretrained_weights_info"]
 

@@ -9,7 +9,7 @@ fails before the search starts.
 from __future__ import annotations
 
 from ..exceptions import MissingDependencyError
-from ._backbones import BACKBONES, backbone_available, resolve_backbone
+from ._registry import BACKBONES, backbone_available
 
 __all__ = ["resolve_backbones"]
 
@@ -72,6 +72,8 @@ def resolve_backbones(backbone, device: str = "cpu") -> tuple:
                 )
             out.append(item)
             continue
+        from ._backbones import resolve_backbone  # torch: for custom backbones only
+
         spec = resolve_backbone(item)  # unknown names and bad paths raise here
         spec.load(3 if spec.in_channels is None else spec.in_channels)  # fail at once
         custom += 1

@@ -2,7 +2,8 @@
 
 Every factory is a module-level function ``factory(ctx, **params)`` that
 returns a fresh scikit-learn estimator, so that candidates build into
-pipelines by calling factories and everything pickles.
+pipelines by calling factories and everything pickles. The network factories
+import torch and the network classes when they are called, not at import.
 """
 
 from __future__ import annotations
@@ -33,7 +34,6 @@ from sklearn.preprocessing import (
 )
 from sklearn.svm import SVC
 
-from ..nets import PretrainedTabularNet, TabularMLP, tabular_block_groups
 from ._context import BuildContext
 from ._dimensions import Categorical, Float, Integer
 from ._training import NET_TRAINING_RANGES, custom_backbone, finetune_classifier, net_classifier
@@ -228,6 +228,8 @@ def _tabular_net(
     dropout=0.1,
     max_epochs=60,
 ):
+    from ..nets import TabularMLP  # torch: only when a network is built
+
     return net_classifier(
         ctx,
         TabularMLP,
@@ -256,6 +258,8 @@ def _finetune_tabular_custom(
     max_epochs=30,
 ):
     """The user's pretrained body (``ctx.backbones``) with a new head, fine-tuned."""
+    from ..nets import PretrainedTabularNet, tabular_block_groups
+
     body = custom_backbone(
         ctx,
         "finetune_tabular_custom fine-tunes a network you supply: pass backbone=<a "

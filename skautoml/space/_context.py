@@ -27,7 +27,9 @@ class BuildContext:
         Seed drawn from the estimator's ``random_state``, passed to every
         component with a ``random_state``.
     device : str
-        Torch device for networks.
+        Torch device for networks; ``"auto"`` is resolved (to ``"cuda"`` when
+        a GPU is present, else ``"cpu"``) when a network is built, so that
+        making the space and classical pipelines needs no torch.
     backbones : tuple
         Image data: the backbones to search (zoo names, or one custom spec).
     cache_dir : str or None

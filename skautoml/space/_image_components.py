@@ -16,6 +16,9 @@ others. A user-supplied backbone (a module, class, checkpoint path or
 ``torchvision:``/``timm:`` name, carried by ``BuildContext.backbones``) uses
 ``probe_custom`` and ``finetune_custom``. ``small_cnn`` trains the small CNN
 from scratch.
+
+The registry is read without torch; the factories import torch and the
+network classes when they build a network.
 """
 
 from __future__ import annotations
@@ -24,15 +27,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
-from ..nets import (
-    BACKBONES,
-    BackboneFeatures,
-    BackboneSpec,
-    FeatureHead,
-    ImageClassifier,
-    image_block_groups,
-    register_backbone,
-)
+from ..nets import BACKBONES, BackboneSpec, register_backbone
 from ..nets import resolve_backbones as resolve_backbones  # moved to nets; old path kept
 from ._components import COMPONENTS, Component, register
 from ._context import BuildContext
@@ -63,6 +58,8 @@ def _small_cnn(
     batch_size=64,
     max_epochs=40,
 ):
+    from ..nets import ImageClassifier  # torch: only when a network is built
+
     return net_classifier(
         ctx,
         ImageClassifier,
@@ -84,11 +81,13 @@ def _small_cnn(
 
 
 def _probe(ctx, backbone, resolution, head, C, lr, weight_decay, dropout, max_epochs):
+    from ..nets import BackboneFeatures, FeatureHead, resolve_device
+
     features = BackboneFeatures(
         backbone,
         tuple(ctx.image_shape),
         resolution=resolution or None,
-        device=ctx.device,
+        device=resolve_device(ctx.device),
         cache_dir=ctx.cache_dir,
     )
     if head == "logistic":
@@ -126,6 +125,8 @@ def _finetune(
     max_epochs=10,
     augment="none",
 ):
+    from ..nets import ImageClassifier, image_block_groups
+
     return finetune_classifier(
         ctx,
         ImageClassifier,

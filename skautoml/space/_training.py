@@ -5,27 +5,23 @@ signatures (which the portfolio reads); how a module becomes a
 :class:`~skautoml.nets.NetClassifier` (optimizer, early stopping, validation
 split) and how a pretrained one is fine-tuned (strategy, layer-wise decay,
 L2-SP) is written once, here.
+
+torch, skorch and the network classes are imported by these functions, when
+a network is built (in the worker that trains it): importing the space, and
+building a classical pipeline, imports none of them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import torch
-from skorch.callbacks import EarlyStopping
-
-from ..nets import (
-    BACKBONES,
-    L2SP,
-    ClassAwareValidSplit,
-    NetClassifier,
-    StopOnNaN,
-    layerwise_param_groups,
-    strategy_callbacks,
-)
+from ..nets import BACKBONES
 from ._context import BuildContext
 from ._dimensions import Categorical, Float
+
+if TYPE_CHECKING:
+    from ..nets import NetClassifier
 
 __all__ = [
     "NET_TRAINING_RANGES",
@@ -43,7 +39,8 @@ NET_TRAINING_RANGES = {
     "batch_size": Categorical((32, 64, 128, 256)),
 }
 
-_OPTIMIZERS = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "sgd": torch.optim.SGD}
+#: optimizer choice -> the ``torch.optim`` class name, looked up when a network is built
+_OPTIMIZERS = {"adam": "Adam", "adamw": "AdamW", "sgd": "SGD"}
 
 
 def net_training_kwargs(
@@ -72,11 +69,17 @@ def net_training_kwargs(
     Returns
     -------
     kwargs : dict
-        Skorch arguments of :class:`~skautoml.nets.NetClassifier`.
+        Skorch arguments of :class:`~skautoml.nets.NetClassifier`; the device
+        is ``ctx.device`` resolved here (``"auto"`` to ``"cuda"`` or ``"cpu"``).
     """
+    import torch
+    from skorch.callbacks import EarlyStopping
+
+    from ..nets import ClassAwareValidSplit, StopOnNaN, resolve_device
+
     kwargs: dict[str, Any] = {
         "lr": lr,
-        "optimizer": _OPTIMIZERS[optimizer],
+        "optimizer": getattr(torch.optim, _OPTIMIZERS[optimizer]),
         "optimizer__weight_decay": weight_decay,
         "batch_size": batch_size,
         "max_epochs": max_epochs,
@@ -86,7 +89,7 @@ def net_training_kwargs(
             ("early_stopping", EarlyStopping(patience=patience, load_best=True)),
         ],
         "iterator_train__shuffle": True,
-        "device": ctx.device,
+        "device": resolve_device(ctx.device),
         "verbose": 0,
         "random_state": ctx.seed,
     }
@@ -127,6 +130,8 @@ def net_classifier(
     -------
     net : NetClassifier
     """
+    from ..nets import NetClassifier
+
     kwargs = net_training_kwargs(
         ctx,
         lr=lr,
@@ -171,6 +176,8 @@ def finetune_kwargs(
     -------
     kwargs : dict
     """
+    from ..nets import L2SP, layerwise_param_groups, strategy_callbacks
+
     callbacks = strategy_callbacks(strategy, groups, k_blocks=k_blocks)
     if l2sp > 0:
         penalty = L2SP(alpha=l2sp) if l2sp_patterns is None else L2SP(l2sp, tuple(l2sp_patterns))

@@ -5,12 +5,8 @@ import pytest
 from support.data import binary_eval_data
 
 from skautoml.evaluation import TrialRunner, evaluate_candidate, run_search
-from skautoml.evaluation._fidelity import (
-    MedianCurvePruner,
-    SuccessiveHalving,
-    TrialPruned,
-    subsample,
-)
+from skautoml.evaluation._fidelity import SuccessiveHalving, TrialPruned, subsample
+from skautoml.nets import MedianCurvePruner
 from skautoml.space import Candidate, Step, make_space
 from skautoml.strategies import make_strategy
 
