@@ -219,9 +219,17 @@ def _kill_tree(proc: psutil.Process) -> None:
             pass
 
 
-def run_one(cmd: list[str], limit: float) -> tuple[dict | None, float, float, str]:
-    """Run ``cmd``; return (json result, seconds, peak tree RSS MB, error)."""
+def run_one(
+    cmd: list[str], limit: float, pythonpath: str | None = None
+) -> tuple[dict | None, float, float, str]:
+    """Run ``cmd``; return (json result, seconds, peak tree RSS MB, error).
+
+    ``pythonpath`` goes first on the child's ``PYTHONPATH`` (another checkout's
+    ``skautoml``, for before/after runs).
+    """
     env = dict(os.environ, PYTHONWARNINGS="ignore")
+    if pythonpath:
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (pythonpath, env.get("PYTHONPATH")) if p)
     started = time.perf_counter()
     popen = subprocess.Popen(
         cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT, env=env
