@@ -24,7 +24,9 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-DOC = HERE.parent / "docs" / "benchmarks.md"
+sys.path.insert(0, str(HERE))
+from bench_field import write_section  # noqa: E402
+
 START, END = "<!-- bayes:start -->", "<!-- bayes:end -->"
 FIELDS = ["dataset", "seed", "restarts", "points", "best_cv", "strategy_s", "trials"]
 
@@ -89,14 +91,7 @@ def markdown(rows: list[dict]) -> str:
 
 
 def write_doc(block: str) -> None:
-    text = DOC.read_text(encoding="utf-8")
-    section = f"{START}\n{block}\n{END}"
-    if START in text:
-        head, rest = text.split(START, 1)
-        text = head + section + rest.split(END, 1)[1]
-    else:
-        text = text.rstrip() + "\n\n## Bayesian search: cost against quality\n\n" + section + "\n"
-    DOC.write_text(text, encoding="utf-8")
+    write_section(f"{START}\n{block}\n{END}", START, END, "Bayesian search: cost against quality")
 
 
 def main(argv=None) -> int:

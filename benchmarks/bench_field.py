@@ -225,14 +225,21 @@ def run_one(
     """Run ``cmd``; return (json result, seconds, peak tree RSS MB, error).
 
     ``pythonpath`` goes first on the child's ``PYTHONPATH`` (another checkout's
-    ``skautoml``, for before/after runs).
+    ``skautoml``, for before/after runs); the child then runs in that folder,
+    since a worker server started from this checkout's root would find this
+    checkout's ``skautoml`` first.
     """
     env = dict(os.environ, PYTHONWARNINGS="ignore")
     if pythonpath:
         env["PYTHONPATH"] = os.pathsep.join(p for p in (pythonpath, env.get("PYTHONPATH")) if p)
     started = time.perf_counter()
     popen = subprocess.Popen(
-        cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT, env=env
+        cmd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=pythonpath or ROOT,
+        env=env,
     )
     proc = psutil.Process(popen.pid)
     peak = 0
@@ -610,15 +617,21 @@ def markdown(rows: list[dict], note: str = "") -> str:
     return "\n".join(lines)
 
 
-def write_doc(block: str, path: Path = DOC) -> None:
+def write_section(section: str, start: str, end: str, heading: str, path: Path = DOC) -> None:
+    """Put ``section`` (which begins with ``start`` and ends with ``end``) in the doc:
+    in place of the old one, or under a new ``heading`` at the end."""
     text = path.read_text() if path.exists() else "# Benchmarks\n"
-    if START in text and END in text:
-        head, rest = text.split(START, 1)
-        _, tail = rest.split(END, 1)
-        text = head + block + tail
+    if start in text and end in text:
+        head, rest = text.split(start, 1)
+        _, tail = rest.split(end, 1)
+        text = head + section + tail
     else:
-        text = text.rstrip("\n") + "\n\n## Against the field\n\n" + block + "\n"
+        text = text.rstrip("\n") + f"\n\n## {heading}\n\n" + section + "\n"
     path.write_text(text)
+
+
+def write_doc(block: str, path: Path = DOC) -> None:
+    write_section(block, START, END, "Against the field", path)
 
 
 # --------------------------------------------------------------------------- main

@@ -31,7 +31,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from bench_field import DOC, SKAUTOML, run_one  # noqa: E402
+from bench_field import SKAUTOML, run_one, write_section  # noqa: E402
 
 START, END = "<!-- overhead:start -->", "<!-- overhead:end -->"
 FIELDS = [
@@ -119,14 +119,7 @@ def markdown(rows: list[dict], baseline: str, current: str) -> str:
 
 
 def write_doc(block: str) -> None:
-    text = DOC.read_text(encoding="utf-8")
-    section = f"{START}\n{block}\n{END}"
-    if START in text:
-        head, rest = text.split(START, 1)
-        text = head + section + rest.split(END, 1)[1]
-    else:
-        text = text.rstrip() + "\n\n## Framework overhead and memory\n\n" + section + "\n"
-    DOC.write_text(text, encoding="utf-8")
+    write_section(f"{START}\n{block}\n{END}", START, END, "Framework overhead and memory")
 
 
 def _revision(path: str | None) -> str:

@@ -39,6 +39,7 @@ from .evaluation import (
     start_worker_server,
 )
 from .exceptions import AllTrialsFailedError, SearchWarning
+from .nets import release_feature_cache, resolve_backbones  # both torch-free
 from .records import (
     all_failed_message,
     best_trial,
@@ -167,8 +168,8 @@ class AutoFineTuneBase(BaseEstimator):
         data = EvalData(X, y, splits, scorer, ctx)
         space = make_space(self.search_space, ctx)
         params = self.get_params(deep=False)
-        # the estimator's parameters that the chosen strategy reads (genetic: population
-        # size, rates); an option no strategy of the estimator reads stays the strategy's
+        # only the estimator parameters the chosen strategy reads (genetic: population
+        # size and rates); any other would raise TypeError
         options = {k: params[k] for k in strategy_options(self.search) if k in params}
         strategy = make_strategy(self.search, space, seed, **options)
         journal = open_checkpoint(
@@ -211,8 +212,6 @@ class AutoFineTuneBase(BaseEstimator):
             t0 = time.perf_counter()
             self.best_pipeline_, refit_source = refit_best(runner, best, trials, data, stacklevel=4)
             self.refit_time_ = time.perf_counter() - t0
-            from .nets import release_feature_cache  # torch-free: a no-op without networks
-
             release_feature_cache(self.best_pipeline_)
         self._record(trials, best, result, strategy, len(splits), started)
         self.search_report_["refit_source"] = refit_source
@@ -231,7 +230,7 @@ class AutoFineTuneBase(BaseEstimator):
 
                 image = {"backbones": resolve_tabular_backbones(self.backbone)}
         else:
-            from .nets import resolve_backbones, resolve_device
+            from .nets import resolve_device  # imports torch: image data only
 
             device = resolve_device(self.device)
             image = {

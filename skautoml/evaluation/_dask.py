@@ -19,7 +19,7 @@ import time
 import cloudpickle
 
 from ..records import StopCause, TrialStatus
-from ._jobs import freeze, run_job_safely, thaw
+from ._jobs import freeze, pack_model, run_job_safely, thaw
 from ._result import TrialResult
 
 __all__ = ["DaskRunner", "dask_client"]
@@ -45,7 +45,7 @@ def _dask_task(job_bytes: bytes, data_bytes: bytes) -> TrialResult:
     except Exception as exc:
         result = TrialResult.failed(exc)
     else:
-        result = run_job_safely(cloudpickle.loads(job_bytes), data)
+        result = pack_model(run_job_safely(cloudpickle.loads(job_bytes), data))
     return result.with_(worker=get_worker().address, duration=time.perf_counter() - started)
 
 

@@ -39,7 +39,7 @@ from ..records import StopCause, TrialStatus
 from ..space import COMPONENTS, Candidate
 from ._budget import Budget
 from ._dask import DaskRunner, dask_client
-from ._jobs import Job, load_data, run_job, run_job_safely, save_data
+from ._jobs import Job, load_data, pack_model, run_job, run_job_safely, save_data
 from ._result import TrialResult
 
 __all__ = ["KeptModel", "TrialRunner", "start_worker_server"]
@@ -53,12 +53,22 @@ _PRELOAD = ["skautoml.evaluation._executors", "skautoml.space", "sklearn.ensembl
 @dataclass(frozen=True)
 class KeptModel:
     """The best trial's first-fold pipeline: what ``fit`` falls back on when
-    the refit cannot finish in time (or the user interrupts it)."""
+    the refit cannot finish in time (or the user interrupts it).
+
+    A worker sends it pickled (:func:`~._jobs.pack_model`), and it stays so
+    until :attr:`pipeline` is read: unpickling a network's pipeline would
+    import torch into this process for a model that is rarely used.
+    """
 
     candidate: Candidate
     score: float
-    pipeline: object
+    model: object  # the pipeline, or its cloudpickle bytes
     n_train: int
+
+    @property
+    def pipeline(self):
+        """The fitted first-fold pipeline."""
+        return cloudpickle.loads(self.model) if isinstance(self.model, bytes) else self.model
 
 
 def _limit_threads(threads: int) -> None:
@@ -94,7 +104,7 @@ def _child_main(conn, data_dir: str, job_bytes: bytes, threads: int, memory_limi
         data = load_data(data_dir)
         job = cloudpickle.loads(job_bytes)
         _limit_memory(memory_limit)
-        result = run_job(job, data)
+        result = pack_model(run_job(job, data))
     except BaseException as exc:  # report everything, including MemoryError
         result = TrialResult.failed(exc)
     try:

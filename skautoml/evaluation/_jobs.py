@@ -24,6 +24,7 @@ __all__ = [
     "Job",
     "freeze",
     "load_data",
+    "pack_model",
     "run_job",
     "run_job_safely",
     "save_data",
@@ -62,6 +63,18 @@ def run_job_safely(job: Job, data: EvalData) -> TrialResult:
     except Exception as exc:
         result = TrialResult.failed(exc)
     return result.with_(duration=time.perf_counter() - t0)
+
+
+def pack_model(result: TrialResult) -> TrialResult:
+    """``result`` with its first-fold model pickled, for a worker to send back.
+
+    The search's process unpickles it only if it falls back on it
+    (:class:`~._executors.KeptModel`); a network's pipeline would otherwise
+    import torch there at every new best trial.
+    """
+    if result.model is None or isinstance(result.model, bytes):
+        return result
+    return result.with_(model=cloudpickle.dumps(result.model))
 
 
 # -- the data, shipped to workers -------------------------------------------------

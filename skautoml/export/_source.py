@@ -22,6 +22,7 @@ import sys
 import numpy as np
 
 from ..exceptions import ExportError
+from ..nets import pretrained_weights_info
 from ._imports import _Imports, _lookup, _public_module
 from ._inline import inline_class_for
 from ._layout import (
@@ -226,10 +227,6 @@ class _Renderer:
         if not isinstance(value, (str, os.PathLike)):
             return  # a module class or spec object is rendered (or refused) as it is
         text = os.fspath(value)
-        # Imported here, not at the top: skautoml.nets imports torch, and only
-        # pipelines that hold a skautoml network get this far.
-        from ..nets import pretrained_weights_info
-
         try:
             registered = pretrained_weights_info(text)
         except KeyError:
