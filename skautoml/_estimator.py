@@ -23,12 +23,13 @@ class AutoFineTuneClassifier(ClassifierMixin, AutoFineTuneBase):
 
     Parameters
     ----------
-    search : {"bayes", "random", "genetic"}, default="bayes"
+    search : {"bayes", "random", "genetic"} or str, default="bayes"
         The strategy. ``"bayes"`` is scikit-optimize's ``gp_minimize`` driven
-        through ``Optimizer`` ask/tell (batches of ``n_jobs`` trials);
+        through ``Optimizer`` ask/tell (a free worker gets the next point);
         ``"random"`` samples the space; ``"genetic"`` evolves pipeline trees
         (chains, feature unions, out-of-fold stacking) with DEAP, NSGA-II on
-        score against complexity; see ``docs/search.md``.
+        score against complexity; see ``docs/search.md``. The ``name`` of any
+        other :class:`~skautoml.strategies.Strategy` subclass selects it.
     max_trials : int, default=None
         Stop after this many evaluated candidates. ``None`` means no limit
         (``time_budget`` then bounds the search).

@@ -95,12 +95,6 @@ class Budget:
         """When the search must stop so that the best trial's refit still fits."""
         return None if self.deadline is None else self.deadline - self.reserve(trials)
 
-    def remaining(self, now: float | None = None) -> float | None:
-        """Seconds left before the deadline (``None``: no limit)."""
-        if self.deadline is None:
-            return None
-        return self.deadline - (time.monotonic() if now is None else now)
-
     # -- one job -----------------------------------------------------------------
     def stop_at(
         self, until: float | None, *, now: float | None = None, refit: bool = False

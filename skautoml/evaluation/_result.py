@@ -7,11 +7,17 @@ import traceback
 from dataclasses import dataclass, replace
 from typing import Any
 
-from ..exceptions import DivergedError
+from ..exceptions import DivergedError, TrialPruned
 from ..records import BUDGET_RAN_OUT, StopCause, TrialStatus
-from ._fidelity import TrialPruned
 
 __all__ = ["TrialResult", "error_text", "status_of"]
+
+#: the end of a stopped job's error text, by stop cause
+_WHY_STOPPED = {
+    StopCause.BUDGET: BUDGET_RAN_OUT,
+    StopCause.TRIAL_LIMIT: "trial_time_limit",
+    StopCause.INTERRUPTED: "interrupted",
+}
 
 
 def status_of(exc: BaseException) -> TrialStatus:
@@ -76,14 +82,10 @@ class TrialResult:
 
     @classmethod
     def stopped(cls, elapsed: float, cause: StopCause, why: str | None = None) -> TrialResult:
-        """A job stopped after ``elapsed`` seconds, for ``cause``."""
-        if why is None:
-            why = BUDGET_RAN_OUT if cause is StopCause.BUDGET else cause.value.replace("_", " ")
-            if cause is StopCause.TRIAL_LIMIT:
-                why = "trial_time_limit"
+        """A job stopped after ``elapsed`` seconds, for ``cause`` (``why``: the text)."""
         return cls(
             status=TrialStatus.TIMEOUT,
-            error=f"stopped after {elapsed:.1f} s: {why}",
+            error=f"stopped after {elapsed:.1f} s: {why or _WHY_STOPPED[cause]}",
             duration=elapsed,
             stop_cause=cause,
         )
