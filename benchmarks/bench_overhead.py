@@ -71,6 +71,10 @@ def run(tree: str, path: str | None, strategy: str, dataset: str, budget: float,
     return row
 
 
+def _fmt(value) -> str:
+    return f"{float(value):.4f}" if value not in ("", None) else ""
+
+
 def _mean(rows, key) -> float:
     values = [float(r[key]) for r in rows if r[key] != ""]
     return sum(values) / len(values) if values else float("nan")
@@ -85,9 +89,9 @@ def markdown(rows: list[dict], baseline: str, current: str) -> str:
         "of the process tree.",
         "",
         "| strategy | dataset | seed | overhead before (%) | overhead after (%) "
-        "| peak before (MB) | peak after (MB) | peak after/before | accuracy before | "
-        "accuracy after |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| peak before (MB) | peak after (MB) | peak after/before | trials before "
+        "| trials after | accuracy before | accuracy after |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     pairs: dict[tuple, dict] = {}
     for r in rows:
@@ -100,7 +104,8 @@ def markdown(rows: list[dict], baseline: str, current: str) -> str:
         lines.append(
             f"| {strategy} | {dataset} | {seed} | {b['overhead_pct']} | {a['overhead_pct']} "
             f"| {b['peak_mem_mb']} | {a['peak_mem_mb']} | {ratio:.2f} "
-            f"| {b['test_accuracy']} | {a['test_accuracy']} |"
+            f"| {b['trials']} | {a['trials']} "
+            f"| {_fmt(b['test_accuracy'])} | {_fmt(a['test_accuracy'])} |"
         )
     lines += ["", "| strategy | mean overhead before (%) | after (%) | highest after (%) "]
     lines[-1] += "| mean peak before (MB) | after (MB) | after/before |"
@@ -139,7 +144,13 @@ def main(argv=None) -> int:
     p.add_argument("--seeds", default="0")
     p.add_argument("--out", default=str(HERE / "results" / "overhead.csv"))
     p.add_argument("--no-doc", action="store_true")
+    p.add_argument("--doc-only", action="store_true", help="rewrite the doc from --out")
     args = p.parse_args(argv)
+    if args.doc_only:
+        with open(args.out, encoding="utf-8") as fh:
+            rows = list(csv.DictReader(fh))
+        write_doc(markdown(rows, _revision(args.baseline), _revision(None)))
+        return 0
     strategies = args.strategies.split(",")
     unknown = [s for s in strategies if f"skautoml-{s}" not in SKAUTOML]
     if unknown:
