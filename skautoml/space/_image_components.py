@@ -225,26 +225,21 @@ register(
 
 
 # -- the components of registered backbones ---------------------------------------
-def _probe_component(name: str, spec: BackboneSpec | None, resolutions: tuple) -> Component:
+def _backbone_component(
+    kind: str, name: str, spec: BackboneSpec | None, resolutions: tuple
+) -> Component:
+    """``probe_<name>`` or ``finetune_<name>``: a registered backbone's component."""
+    factory, ranges, cost = {
+        "probe": (_probe, _PROBE_RANGES, 4.0),
+        "finetune": (_finetune, _FINETUNE_RANGES, 8.0),
+    }[kind]
     return Component(
-        f"probe_{name}",
+        f"{kind}_{name}",
         "classifier",
-        _Zoo(_probe, name, spec),
-        {**_PROBE_RANGES, "resolution": Categorical(resolutions)},
+        _Zoo(factory, name, spec),
+        {**ranges, "resolution": Categorical(resolutions)},
         kinds=_IMAGE,
-        cost=4.0,
-        is_net=True,
-    )
-
-
-def _finetune_component(name: str, spec: BackboneSpec | None, resolutions: tuple) -> Component:
-    return Component(
-        f"finetune_{name}",
-        "classifier",
-        _Zoo(_finetune, name, spec),
-        {**_FINETUNE_RANGES, "resolution": Categorical(resolutions)},
-        kinds=_IMAGE,
-        cost=8.0,
+        cost=cost,
         is_net=True,
     )
 
@@ -281,12 +276,12 @@ def backbone_components(name: str) -> tuple[str, ...]:
     if own is not None and own.is_net and "image" in own.kinds:
         return (name,)
     native = spec.resolution is not None
-    makers = [(_finetune_component, _FINETUNE_RESOLUTIONS if native else (0,))]
+    makers = [("finetune", _FINETUNE_RESOLUTIONS if native else (0,))]
     if spec.pretrained:
-        makers.insert(0, (_probe_component, _PROBE_RESOLUTIONS if native else (0,)))
+        makers.insert(0, ("probe", _PROBE_RESOLUTIONS if native else (0,)))
     names = []
-    for make, resolutions in makers:
-        component = make(name, spec, resolutions)
+    for kind, resolutions in makers:
+        component = _backbone_component(kind, name, spec, resolutions)
         current = COMPONENTS.get(component.name)
         stale = isinstance(getattr(current, "factory", None), _Zoo) and (
             current.factory.spec is not spec
@@ -299,5 +294,5 @@ def backbone_components(name: str) -> tuple[str, ...]:
 
 for _name in list(BACKBONES):  # the library's own zoo; later registrations on demand
     backbone_components(_name)
-register(_probe_component("custom", None, (0,)))
-register(_finetune_component("custom", None, (0,)))
+register(_backbone_component("probe", "custom", None, (0,)))
+register(_backbone_component("finetune", "custom", None, (0,)))
