@@ -34,11 +34,6 @@ class DataProfile:
     has_missing: bool
     image_format: ImageFormat | None
 
-    @property
-    def kind(self) -> str:
-        """``"image"`` or ``"tabular"``."""
-        return "tabular" if self.image_format is None else "image"
-
 
 def has_missing(X) -> bool:
     """Whether ``X`` (array or DataFrame) holds a missing value."""
