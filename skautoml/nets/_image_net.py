@@ -30,7 +30,7 @@ __all__ = [
     "make_head",
 ]
 
-AUGMENTATIONS = ("none", "flip", "crop", "flip_crop")
+AUGMENTATIONS = ("none", "flip", "crop", "flip_crop", "shift")
 
 
 class ImagePreprocess(nn.Module):
@@ -48,9 +48,12 @@ class ImagePreprocess(nn.Module):
         the input size.
     mean, std : tuple of float or None, default=None
         Per-channel normalisation (a 1-tuple applies to every channel).
-    augment : {"none", "flip", "crop", "flip_crop"}, default="none"
+    augment : {"none", "flip", "crop", "flip_crop", "shift"}, default="none"
         Random horizontal flip and/or random resized crop (70-100 % of the
-        side), applied only while the module is in training mode.
+        side), or ``"shift"``: a random translation of up to 10 % of the side
+        and scaling by 0.9-1.1, with black borders (for digits and other
+        centred shapes that a flip or a tight crop would change), applied only
+        while the module is in training mode.
 
     Examples
     --------
@@ -112,6 +115,9 @@ class ImagePreprocess(nn.Module):
         if "crop" in self.augment:
             scale = torch.empty(n, dtype=x.dtype).uniform_(0.7, 1.0).to(x.device)
             shift = (torch.rand(n, 2, dtype=x.dtype).to(x.device) * 2 - 1) * (1 - scale)[:, None]
+        if self.augment == "shift":
+            scale = torch.empty(n, dtype=x.dtype).uniform_(0.9, 1.1).to(x.device)
+            shift = (torch.rand(n, 2, dtype=x.dtype).to(x.device) * 2 - 1) * 0.2
         flip = torch.ones(n, dtype=x.dtype, device=x.device)
         if "flip" in self.augment:
             flip = torch.where(torch.rand(n) < 0.5, -1.0, 1.0).to(x.dtype).to(x.device)
@@ -119,9 +125,8 @@ class ImagePreprocess(nn.Module):
         theta[:, 1, 1] = scale
         theta[:, :, 2] = shift
         grid = F.affine_grid(theta, list(x.shape), align_corners=False)
-        return F.grid_sample(
-            x, grid, mode="bilinear", padding_mode="reflection", align_corners=False
-        )
+        padding = "zeros" if self.augment == "shift" else "reflection"
+        return F.grid_sample(x, grid, mode="bilinear", padding_mode=padding, align_corners=False)
 
 
 def make_head(in_features: int, n_classes: int, head="linear", dropout=0.0, hidden=256):
@@ -182,8 +187,8 @@ class ImageClassifier(nn.Module):
     head : {"linear", "mlp"}, default="linear"
     head_dropout : float, default=0.0
     head_hidden : int, default=256
-    augment : {"none", "flip", "crop", "flip_crop"}, default="none"
-        Training-only augmentation.
+    augment : {"none", "flip", "crop", "flip_crop", "shift"}, default="none"
+        Training-only augmentation (see :class:`ImagePreprocess`).
     backbone_params : dict or None, default=None
         Extra keyword arguments of a registered backbone's loader (e.g.
         ``{"width": 16, "depth": 2}`` for ``"small_cnn"``).

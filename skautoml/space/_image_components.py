@@ -23,6 +23,8 @@ network classes when they build a network.
 
 from __future__ import annotations
 
+import math
+
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
@@ -34,7 +36,7 @@ from ._context import BuildContext
 from ._dimensions import Categorical, Float, Integer
 from ._training import NET_TRAINING_RANGES, custom_backbone, finetune_classifier, net_classifier
 
-__all__ = ["backbone_components", "resolve_backbones"]
+__all__ = ["backbone_components", "resolve_backbones", "small_data_schedule"]
 
 _IMAGE = frozenset({"image"})
 
@@ -44,6 +46,46 @@ def _custom(ctx: BuildContext):
 
 
 # -- factories -------------------------------------------------------------------
+#: a network trained from scratch takes at least this many optimizer steps
+#: (early stopping still ends it sooner): on 100 MNIST digits, 18 epochs of
+#: 2 batches left the small CNN at 0.115 accuracy, 45 epochs of 6 at 0.77
+MIN_STEPS = 600
+
+
+def small_data_schedule(n_rows: int, batch_size: int, max_epochs: int) -> tuple[int, int, int]:
+    """``(batch_size, max_epochs, patience)`` for training from scratch on ``n_rows``.
+
+    Small data gets smaller batches (at least 8 per epoch), enough epochs for
+    :data:`MIN_STEPS` optimizer steps, and an early-stopping patience of at
+    least 60 steps; from about 2,000 rows the searched values stand.
+
+    Parameters
+    ----------
+    n_rows : int
+        Rows the network trains on (before its validation split).
+    batch_size, max_epochs : int
+        The searched values.
+
+    Returns
+    -------
+    schedule : tuple of int
+
+    Examples
+    --------
+    >>> small_data_schedule(100, 64, 18)
+    (16, 100, 10)
+    >>> small_data_schedule(5000, 64, 18)
+    (64, 18, 5)
+    """
+    n_train = max(1, int(n_rows * 0.85))  # the network's own validation split
+    cap = 1 << max(3, (n_train // 8).bit_length() - 1)  # a power of two, >= 8
+    batch_size = max(8, min(batch_size, max(16, cap)))
+    steps = max(1, math.ceil(n_train / batch_size))
+    max_epochs = min(200, max(max_epochs, math.ceil(MIN_STEPS / steps)))
+    patience = max(5, min(20, math.ceil(60 / steps)))
+    return batch_size, max_epochs, patience
+
+
 def _small_cnn(
     ctx,
     width=32,
@@ -58,8 +100,9 @@ def _small_cnn(
     batch_size=64,
     max_epochs=40,
 ):
-    from ..nets import ImageClassifier  # torch: only when a network is built
+    from ..nets import ImageClassifier, PreciseBatchNorm  # torch: only when a network is built
 
+    batch_size, max_epochs, patience = small_data_schedule(ctx.n_samples, batch_size, max_epochs)
     return net_classifier(
         ctx,
         ImageClassifier,
@@ -76,7 +119,9 @@ def _small_cnn(
         weight_decay=weight_decay,
         batch_size=batch_size,
         max_epochs=max_epochs,
+        patience=patience,
         criterion__label_smoothing=label_smoothing,
+        callbacks=[("precise_bn", PreciseBatchNorm())],
     )
 
 
@@ -175,7 +220,7 @@ class _Zoo:
         return (_Zoo, (self.factory, self.backbone, self.spec))
 
 
-_AUGMENT = Categorical(("none", "crop", "flip_crop"))
+_AUGMENT = Categorical(("none", "crop", "flip_crop", "shift"))
 _PROBE_RANGES = {
     "head": Categorical(("logistic", "linear", "mlp")),
     "C": Float(1e-3, 10.0, log=True),
@@ -186,7 +231,9 @@ _PROBE_RANGES = {
 }
 _FINETUNE_RANGES = {
     **NET_TRAINING_RANGES,
-    "strategy": Categorical(("all", "last_blocks", "gradual", "bitfit", "linear_probe")),
+    "strategy": Categorical(
+        ("all", "last_blocks", "gradual", "bitfit", "linear_probe", "first_blocks", "lp_ft")
+    ),
     "k_blocks": Integer(1, 6),
     "lr": Float(1e-4, 1e-2, log=True),
     "lr_decay": Float(0.5, 1.0),
