@@ -30,6 +30,7 @@ from ._version import __version__
 from .data import check_X, profile_data, to_rows
 from .evaluation import (
     Budget,
+    CostModel,
     EvalData,
     SearchResult,
     SuccessiveHalving,
@@ -37,6 +38,7 @@ from .evaluation import (
     refit_best,
     run_search,
     start_worker_server,
+    worker_threads,
 )
 from .exceptions import AllTrialsFailedError, SearchWarning
 from .nets import release_feature_cache, resolve_backbones  # both torch-free
@@ -152,8 +154,9 @@ class AutoFineTuneBase(BaseEstimator):
         self._check_settings()
         X, profile = profile_data(self, X, image_shape=self.image_shape, channels=self.channels)
         self.image_format_ = profile.image_format
+        images = profile.image_format is not None
         # the worker server boots while the rest is prepared (torch for images)
-        start_worker_server(torch=profile.image_format is not None)
+        start_worker_server(torch=images)
         y = self._check_target(y, X.shape[0])
         seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
         ctx = self._build_context(profile, seed)
@@ -167,6 +170,9 @@ class AutoFineTuneBase(BaseEstimator):
         scorer = get_scorer(self.scoring if self.scoring is not None else self._default_scoring)
         data = EvalData(X, y, splits, scorer, ctx)
         space = make_space(self.search_space, ctx)
+        cost = CostModel(data, worker_threads(_n_workers(self.n_jobs)), self.time_budget)
+        if images:  # the networks' throughput, timed before any trial runs
+            cost.prepare(space.portfolio())
         params = self.get_params(deep=False)
         # only the estimator parameters the chosen strategy reads (genetic: population
         # size and rates); any other would raise TypeError
@@ -194,6 +200,8 @@ class AutoFineTuneBase(BaseEstimator):
                     known=journal.known,
                     trials_out=trials,
                     scheduler=self._scheduler(X.shape[0]),
+                    cost=cost,
+                    on_start=progress.started,
                 )
             except KeyboardInterrupt:
                 if best_trial(trials) is None:

@@ -81,10 +81,16 @@ class Budget:
     # -- the refit ---------------------------------------------------------------
     def refit_estimate(self, trial: Trial | None) -> float:
         """Seconds to keep for refitting ``trial`` on all rows (its measured fit,
-        scaled from a fold's rows to all rows, with a margin, plus start-up)."""
+        scaled from a fold's rows to all rows, with a margin, plus start-up; for
+        an image network refit for its best epoch count, scaled by that count
+        over the epochs the trial ran)."""
         if not self.refit:
             return 0.0
         fit_time = trial.fit_time if trial is not None else 0.0
+        meta = dict(trial.meta) if trial is not None else {}
+        if meta.get("best_epoch") and meta.get("epochs"):
+            # an image network is refit for its best epoch count only
+            fit_time *= min(1.0, meta["best_epoch"] / meta["epochs"])
         return REFIT_OVERHEAD + REFIT_MARGIN * fit_time / self.train_fraction
 
     def reserve(self, trials: Sequence[Trial]) -> float:
@@ -97,20 +103,27 @@ class Budget:
 
     # -- one job -----------------------------------------------------------------
     def stop_at(
-        self, until: float | None, *, now: float | None = None, refit: bool = False
+        self,
+        until: float | None,
+        *,
+        now: float | None = None,
+        refit: bool = False,
+        limit: float | None = None,
     ) -> tuple[float | None, StopCause | None]:
         """When a job started ``now`` must be stopped, and what the stop means.
 
         ``until`` is the deadline the caller gives the job (the search
         deadline for a trial, :attr:`deadline` for the refit); a trial is
-        also stopped at :attr:`trial_limit`, the refit is not.
+        also stopped at :attr:`trial_limit`, or at ``limit`` seconds when
+        the cost model set the trial's own limit; the refit is not.
         """
         now = time.monotonic() if now is None else now
         stops: list[tuple[float, StopCause]] = []
         if until is not None:
             stops.append((until, StopCause.BUDGET))
-        if not refit and self.trial_limit is not None:
-            stops.append((now + self.trial_limit, StopCause.TRIAL_LIMIT))
+        limit = self.trial_limit if limit is None else limit
+        if not refit and limit is not None:
+            stops.append((now + limit, StopCause.TRIAL_LIMIT))
         if not stops:
             return None, None
         return min(stops, key=lambda s: s[0])

@@ -19,7 +19,7 @@ from ..space import BuildContext, Candidate, build_pipeline
 from ._fidelity import subsample
 from ._result import TrialResult
 
-__all__ = ["EvalData", "evaluate_candidate", "fit_candidate"]
+__all__ = ["EvalData", "evaluate_candidate", "fit_candidate", "protocol_name"]
 
 logger = logging.getLogger("skautoml")
 
@@ -47,6 +47,7 @@ def evaluate_candidate(
     fidelity: float = 1.0,
     prune_curve=None,
     keep_above: float | None = None,
+    folds: int | None = None,
 ) -> TrialResult:
     """Score ``candidate`` on every split; never raises for a failing candidate.
 
@@ -59,10 +60,13 @@ def evaluate_candidate(
     validation accuracy per epoch of the first fold). With ``keep_above``, a
     trial whose mean score beats it also returns its first fold's fitted
     pipeline as ``model`` (the fallback when the refit cannot finish in
-    time), cleared of the search's prefix cache.
+    time), cleared of the search's prefix cache. ``folds`` limits the
+    evaluation to the first splits (``1``: the hold-out protocol); the
+    result's ``protocol`` says which was used.
     """
     scores, fit_times, score_times = [], [], []
     curve = None
+    best_epoch = None
     first_model = None
     try:
         ctx = data.ctx
@@ -76,7 +80,8 @@ def evaluate_candidate(
             # candidates that share a prefix (same steps, same parameters) fit
             # it once per fold: joblib.Memory keys it by the steps and the data
             template.memory = joblib.Memory(os.path.join(data.cache_dir, "prefix"), verbose=0)
-        for train, test in data.splits:
+        splits = data.splits if folds is None else data.splits[: max(1, int(folds))]
+        for train, test in splits:
             if fidelity < 1.0:
                 train = subsample(train, data.y, fidelity, data.ctx.seed)
             pipe = clone(template)
@@ -96,6 +101,7 @@ def evaluate_candidate(
             if first_model is None:
                 first_model = pipe
                 curve = _valid_curve(pipe)
+                best_epoch = _best_epoch(pipe)
     except Exception as exc:  # a failing candidate is a record, not a crash
         logger.info("trial failed: %s: %s", candidate.describe(), exc)
         return TrialResult.failed(exc, fit_time=_mean(fit_times), score_time=_mean(score_times))
@@ -104,10 +110,20 @@ def evaluate_candidate(
         TrialStatus.OK,
         test_scores=tuple(scores),
         curve=None if curve is None else tuple(curve),
+        best_epoch=best_epoch,
         fit_time=_mean(fit_times),
         score_time=_mean(score_times),
         model=_without_search_state(first_model) if keep else None,
+        protocol=protocol_name(len(splits), len(data.splits)),
     )
+
+
+def protocol_name(used: int, available: int) -> str:
+    """``"cv"`` when every split was scored, ``"holdout"`` for the first alone,
+    else ``"cv<used>"``."""
+    if used >= available:
+        return "cv"
+    return "holdout" if used == 1 else f"cv{used}"
 
 
 def _without_search_state(pipe):
@@ -117,9 +133,17 @@ def _without_search_state(pipe):
     return pipe
 
 
-def fit_candidate(candidate: Candidate, data: EvalData):
-    """Fit ``candidate`` on all of the data (the refit); exceptions propagate."""
+def fit_candidate(candidate: Candidate, data: EvalData, epochs: int | None = None):
+    """Fit ``candidate`` on all of the data (the refit); exceptions propagate.
+
+    ``epochs``, for a network, trains exactly that many epochs on every row,
+    with no validation split and no early stopping: the epoch at which the
+    trial's validation loss was lowest, as AutoGluon's ``refit_full`` does.
+    """
     pipe = build_pipeline(candidate, data.ctx)
+    net = _final_net(pipe)
+    if epochs is not None and net is not None:
+        net.set_params(max_epochs=int(epochs), train_split=None, callbacks__early_stopping=None)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         pipe.fit(data.X, data.y)
@@ -143,6 +167,18 @@ def _apply_fidelity(pipe, fidelity: float, prune_curve) -> None:
 
         callbacks = list(net.callbacks or []) + [("prune", MedianCurvePruner(prune_curve))]
         net.set_params(callbacks=callbacks)
+
+
+def _best_epoch(pipe) -> int | None:
+    """The epoch (from 1) with the lowest validation loss, for a network."""
+    net = _final_net(pipe)
+    if net is None or not hasattr(net, "history_"):
+        return None
+    try:
+        losses = [float(v) for v in net.history[:, "valid_loss"]]
+    except KeyError:
+        return None
+    return int(min(range(len(losses)), key=losses.__getitem__)) + 1 if losses else None
 
 
 def _valid_curve(pipe):

@@ -92,13 +92,22 @@ class DaskRunner:
             done.append((ticket, result))
         return done
 
-    def stop_all(self, cause: StopCause) -> list[tuple[int, TrialResult]]:
+    def stop_by(self, ticket: int, when: float) -> None:
+        """Stop the task ``ticket`` at ``when`` at the latest (for the budget)."""
+        for future, (t, submitted, stop_at, _cause) in list(self._futures.items()):
+            if t == ticket and (stop_at is None or when < stop_at):
+                self._futures[future] = (t, submitted, when, StopCause.BUDGET)
+
+    def stop_all(self, cause: StopCause, keep=frozenset()) -> list[tuple[int, TrialResult]]:
+        """Cancel every task but those whose ticket is in ``keep``."""
         done = []
         now = time.monotonic()
-        for future, (ticket, submitted, _, _) in self._futures.items():
+        for future, (ticket, submitted, _, _) in list(self._futures.items()):
+            if ticket in keep:
+                continue
             future.cancel()
             done.append((ticket, TrialResult.stopped(now - submitted, cause)))
-        self._futures = {}
+            del self._futures[future]
         return done
 
     def close(self) -> None:

@@ -38,6 +38,7 @@ import cloudpickle
 from ..records import StopCause, TrialStatus
 from ..space import COMPONENTS, Candidate
 from ._budget import Budget
+from ._cost import worker_threads
 from ._dask import DaskRunner, dask_client
 from ._jobs import Job, load_data, pack_model, run_job, run_job_safely, save_data
 from ._result import TrialResult
@@ -151,7 +152,7 @@ class TrialRunner:
         self.n_workers = max(1, int(n_workers))
         self.memory_limit = memory_limit
         self.isolate = isolate and not mp.current_process().daemon
-        self.threads = max(1, (os.cpu_count() or 1) // self.n_workers)
+        self.threads = worker_threads(self.n_workers)
         self._dir = None
         self._live: list = []
         self._dask = None
@@ -226,11 +227,12 @@ class TrialRunner:
         """How many more jobs may be submitted now (``n_workers`` run at once)."""
         return max(0, self.n_workers - self.in_flight)
 
-    def submit(self, job: Job, until: float | None = None) -> int:
+    def submit(self, job: Job, until: float | None = None, limit: float | None = None) -> int:
         """Start ``job`` and return its ticket; :meth:`wait` hands its result back.
 
         The job is stopped when the budget says (:meth:`Budget.stop_at`:
-        ``until`` in ``time.monotonic()`` seconds, the trial limit, or once
+        ``until`` in ``time.monotonic()`` seconds, the trial limit (``limit``
+        seconds when given, the cost model's limit for this trial), or once
         its own refit could no longer fit), and then reported as a
         ``timeout`` with its :class:`~skautoml.records.StopCause`. A full
         evaluation is asked to send back its first-fold pipeline when it
@@ -245,7 +247,7 @@ class TrialRunner:
         self._tickets += 1
         self._flight[ticket] = job
         now = time.monotonic()
-        stop_at, cause = self.budget.stop_at(until, now=now, refit=job.kind == "refit")
+        stop_at, cause = self.budget.stop_at(until, now=now, refit=job.kind == "refit", limit=limit)
         client = dask_client()
         if stop_at is not None and stop_at <= now:
             self._ready.append((ticket, TrialResult.stopped(0.0, cause)))
@@ -275,15 +277,29 @@ class TrialRunner:
             done = self._dask.wait()
         return [(ticket, self._keep_best(self._flight.pop(ticket), r)) for ticket, r in done]
 
-    def stop_all(self, cause: StopCause = StopCause.BUDGET) -> list[tuple[int, TrialResult]]:
-        """Stop every job in flight; return them as ``timeout`` results."""
+    def stop_by(self, ticket: int, when: float) -> None:
+        """Stop the job ``ticket`` at ``when`` (monotonic seconds) at the latest,
+        as a ``timeout`` for the budget, if it would otherwise run longer."""
+        for conn, (t, proc, started, stop_at, _cause) in list(self._running.items()):
+            if t == ticket and (stop_at is None or when < stop_at):
+                self._running[conn] = (t, proc, started, when, StopCause.BUDGET)
+        if self._dask is not None:
+            self._dask.stop_by(ticket, when)
+
+    def stop_all(
+        self, cause: StopCause = StopCause.BUDGET, keep=frozenset()
+    ) -> list[tuple[int, TrialResult]]:
+        """Stop every job in flight but the tickets in ``keep``; return the
+        stopped ones (and any already done) as results."""
         done, self._ready = self._ready, []
         now = time.monotonic()
         for conn, (ticket, proc, started, _, _) in list(self._running.items()):
+            if ticket in keep:
+                continue
             self._kill(conn, proc)
             done.append((ticket, TrialResult.stopped(now - started, cause)))
         if self._dask is not None:
-            done += self._dask.stop_all(cause)
+            done += self._dask.stop_all(cause, keep)
         return [(ticket, self._keep_best(self._flight.pop(ticket), r)) for ticket, r in done]
 
     def run(self, jobs: list[Job], until: float | None = None) -> list[TrialResult]:
@@ -325,11 +341,13 @@ class TrialRunner:
 
     def _start(self, job: Job):
         ctx = _forkserver()
+        # the refit runs alone, after the search: it may use every core
+        threads = max(self.threads, os.cpu_count() or 1) if job.kind == "refit" else self.threads
         t0 = time.perf_counter()
         parent, child = ctx.Pipe(duplex=False)
         proc = ctx.Process(
             target=_child_main,
-            args=(child, self._dir, cloudpickle.dumps(job), self.threads, self.memory_limit),
+            args=(child, self._dir, cloudpickle.dumps(job), threads, self.memory_limit),
             daemon=True,
         )
         with _main_not_reimported():

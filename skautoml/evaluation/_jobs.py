@@ -42,16 +42,26 @@ class Job:
     prune_curve: tuple | None = None
     #: return the first fold's fitted pipeline when the mean score beats this
     keep_above: float | None = None
+    #: evaluate on the first ``folds`` CV splits only (``None``: all); ``1`` is
+    #: the hold-out protocol of costly networks (see :mod:`._cost`)
+    folds: int | None = None
+    #: a network refit: train this many epochs on every row (no early stopping)
+    epochs: int | None = None
 
 
 def run_job(job: Job, data: EvalData) -> TrialResult:
     """Run ``job`` here; a failing evaluation is a result, a failing refit raises."""
     if job.kind == "refit":
         t0 = time.perf_counter()
-        pipe = fit_candidate(job.candidate, data)
+        pipe = fit_candidate(job.candidate, data, epochs=job.epochs)
         return TrialResult(TrialStatus.OK, pipeline=pipe, fit_time=time.perf_counter() - t0)
     return evaluate_candidate(
-        job.candidate, data, job.fidelity, job.prune_curve, keep_above=job.keep_above
+        job.candidate,
+        data,
+        job.fidelity,
+        job.prune_curve,
+        keep_above=job.keep_above,
+        folds=job.folds,
     )
 
 

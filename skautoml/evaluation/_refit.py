@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import warnings
 from collections import Counter
 from numbers import Integral
@@ -11,6 +12,7 @@ from sklearn.model_selection import StratifiedKFold, check_cv
 
 from ..exceptions import SearchWarning
 from ..records import StopCause, Trial
+from ._budget import REFIT_MARGIN
 from ._cv import EvalData, fit_candidate
 from ._executors import TrialRunner
 from ._jobs import Job
@@ -61,8 +63,21 @@ def refit_best(
     when no such pipeline was kept: the fastest successful candidate refit
     here, outside the budget.
     """
+    # an image network is refit for the epochs its trial found best, on every
+    # row (no validation split, no patience spent); other models as they are
+    epochs = dict(best.meta).get("best_epoch")
+    budget = runner.budget
+    needs = budget.refit_estimate(best) / REFIT_MARGIN  # the estimate without its margin
+    left = None if budget.deadline is None else budget.deadline - time.monotonic()
     try:
-        refit = runner.run([Job(best.candidate, "refit")], until=runner.budget.deadline)[0]
+        if runner.kept is not None and left is not None and needs > left:
+            # a refit predicted to be cut is not started: the kept model stands in
+            refit = TrialResult.stopped(
+                0.0, StopCause.BUDGET, why=f"predicted to take {needs:.0f} s, {left:.0f} s left"
+            )
+        else:
+            job = Job(best.candidate, "refit", epochs=epochs)
+            refit = runner.run([job], until=budget.deadline)[0]
     except KeyboardInterrupt:
         refit = TrialResult.stopped(0.0, StopCause.INTERRUPTED, why="Ctrl-C during the refit")
     if refit.ok:

@@ -64,6 +64,10 @@ class TrialResult:
     worker: str | None = None
     fidelity: float | None = None
     low_fidelity_score: float | None = None
+    #: how the scores were made: ``"cv"`` (every split) or ``"holdout"`` (the first)
+    protocol: str | None = None
+    #: a network's epoch (from 1) of lowest validation loss, on the first split
+    best_epoch: int | None = None
 
     @property
     def ok(self) -> bool:

@@ -9,8 +9,10 @@ from dataclasses import dataclass, field
 
 from threadpoolctl import ThreadpoolController
 
-from ..records import StopCause, Trial, TrialStatus
+from ..records import StopCause, Trial, TrialStatus, best_trial
 from ..space import Candidate
+from ._budget import REFIT_MARGIN, REFIT_OVERHEAD
+from ._cost import IMAGE_NET_KINDS, CostModel, Plan, fits
 from ._executors import TrialRunner
 from ._fidelity import SuccessiveHalving
 from ._jobs import Job
@@ -22,6 +24,8 @@ logger = logging.getLogger("skautoml")
 
 #: stop after this many consecutive asks that returned only repeats
 _MAX_REPEAT_ASKS = 25
+#: stop after this many consecutive candidates predicted not to fit the time left
+_MAX_SKIPS = 10
 
 
 @dataclass
@@ -46,6 +50,8 @@ def run_search(
     known: list[Trial] = (),
     trials_out: list[Trial] | None = None,
     scheduler: SuccessiveHalving | None = None,
+    cost: CostModel | None = None,
+    on_start: Callable[[Plan], None] | None = None,
 ) -> SearchResult:
     """Run the search until ``max_trials`` trials, the deadline, or exhaustion.
 
@@ -75,9 +81,14 @@ def run_search(
     ``scheduler`` turns on multi-fidelity evaluation (see :mod:`._fidelity`):
     a candidate's cheap evaluation runs first, and a promoted candidate's
     full evaluation takes the next free worker before any new candidate.
+    ``cost`` (see :mod:`._cost`) plans each new candidate: its protocol, its
+    own time limit, and whether it can finish before the search must stop
+    (if not, it is recorded as ``"skipped"`` and never started);
+    ``on_start`` sees the plan of every trial that starts.
     """
     budget = runner.budget
-    loop = _Loop(strategy, runner, scheduler, on_trial, on_new_trial, trials_out)
+    loop = _Loop(strategy, runner, scheduler, on_trial, on_new_trial, trials_out, cost)
+    loop.on_start = on_start
     replay = dict(replay or {})
     if known:
         loop.tell([loop.add_recorded(t) for t in known])
@@ -92,11 +103,15 @@ def run_search(
                 elif search_deadline is not None and time.monotonic() >= search_deadline:
                     stop_reason = "time_budget"
                     loop.stop_all()
+                elif loop.skips >= _MAX_SKIPS and loop.idle:
+                    stop_reason = "time_budget"  # nothing proposed fits the time left
             if stop_reason is None or stop_reason == "max_trials":
                 loop.start_promoted(search_deadline)
             n = runner.free - len(loop.promoted)
             if max_trials is not None:
                 n = min(n, max_trials - loop.started)
+            if loop.skips >= _MAX_SKIPS:
+                n = 0  # nothing proposed fits: let what runs finish
             if stop_reason is None and n > 0:
                 proposals = loop.ask(n)
                 if not proposals and loop.idle:
@@ -113,7 +128,7 @@ def run_search(
                     replay.clear()
                     logger.info("resume: %d recorded trials told to the strategy", len(told))
                     loop.tell(told)
-                fresh, seen, replayed = [], [], []
+                fresh, seen, replayed, skipped = [], [], [], 0
                 for proposal in proposals:
                     candidate = proposal.candidate
                     if candidate in loop.cache or loop.running(candidate):
@@ -122,7 +137,7 @@ def run_search(
                         replayed.append(loop.add_recorded(replay.pop(candidate)))
                     else:
                         fresh.append(proposal)
-                        loop.start(proposal, search_deadline)
+                        skipped += not loop.start(proposal, search_deadline)
                 repeats += len(seen)
                 loop.tell(replayed + [t for t in seen if t is not None])
                 if proposals and not fresh and not replayed:
@@ -133,6 +148,8 @@ def run_search(
                         stop_reason = "exhausted"
                 elif proposals:
                     loop.repeat_asks = 0
+                if skipped and runner.free and loop.skips < _MAX_SKIPS:
+                    continue  # a worker left free by a skipped candidate: ask again
             if loop.idle:
                 if stop_reason is not None:
                     break
@@ -149,8 +166,18 @@ def run_search(
 class _Loop:
     """The search loop's state: trials, the cache, and what is in flight."""
 
-    def __init__(self, strategy, runner, scheduler, on_trial, on_new_trial, trials_out):
+    def __init__(self, strategy, runner, scheduler, on_trial, on_new_trial, trials_out, cost):
         self.strategy = strategy
+        self.cost = cost
+        #: candidate -> its plan (kind, predicted seconds, limit, folds)
+        self.plans: dict[Candidate, Plan] = {}
+        #: consecutive candidates skipped as predicted not to fit
+        self.skips = 0
+        self.on_start: Callable[[Plan], None] | None = None
+        #: tickets of planned network trials that the search deadline does not stop
+        self.graced: set[int] = set()
+        #: ticket -> (when it started, its predicted seconds), for graced ones
+        self.started_at: dict[int, tuple] = {}
         self.runner = runner
         self.scheduler = scheduler
         self.on_trial = on_trial
@@ -199,26 +226,90 @@ class _Loop:
         self.strategy_seconds += time.perf_counter() - t0
 
     # -- the runner ----------------------------------------------------------------
-    def start(self, proposal, deadline) -> None:
-        """Start a new candidate: its cheap evaluation first, when scheduling."""
-        if self.scheduler is None:
-            job = Job(proposal.candidate)
+    def start(self, proposal, deadline) -> bool:
+        """Start a new candidate as planned: its cheap evaluation first, when
+        scheduling (not for a network on the hold-out protocol, already cheap);
+        a candidate predicted not to finish before ``deadline`` is skipped
+        (recorded, told to the strategy; returns ``False``)."""
+        candidate = proposal.candidate
+        plan = self.cost.plan(candidate) if self.cost is not None else Plan("classical")
+        self.plans[candidate] = plan
+        if not fits(plan, time.monotonic(), deadline):
+            self.skips += 1
+            left = max(0.0, deadline - time.monotonic())
+            result = TrialResult(
+                TrialStatus.SKIPPED,
+                error=(
+                    f"not started: predicted to take {plan.seconds:.0f} s, and the search "
+                    f"must stop in {left:.0f} s"
+                ),
+            )
+            self.tell([self.record(proposal, result)])
+            return False
+        self.skips = 0
+        if self.scheduler is None or plan.folds == 1:
+            curve = self.scheduler.curve_thresholds() if self.scheduler is not None else None
+            job = Job(candidate, prune_curve=curve, folds=plan.folds)
             low = None
         else:
             curve = self.scheduler.curve_thresholds()
-            job = Job(proposal.candidate, fidelity=self.scheduler.fraction, prune_curve=curve)
+            job = Job(candidate, fidelity=self.scheduler.fraction, prune_curve=curve)
             low = False  # the cheap evaluation is running
-        self.flight[self.runner.submit(job, deadline)] = (proposal, low)
+        ticket = self.runner.submit(job, self._until(plan, deadline), limit=plan.limit)
+        self.flight[ticket] = (proposal, low)
+        if low is None and plan.limit is not None:
+            self.graced.add(ticket)
+            self.started_at[ticket] = (time.monotonic(), plan.seconds)
+        if self.on_start is not None:
+            self.on_start(plan)
+        return True
 
     def start_promoted(self, deadline) -> None:
         while self.promoted and self.runner.free:
             proposal, low = self.promoted.pop(0)
-            job = Job(proposal.candidate, prune_curve=self.scheduler.curve_thresholds())
-            self.flight[self.runner.submit(job, deadline)] = (proposal, low)
+            plan = self.plans.get(proposal.candidate, Plan("classical"))
+            job = Job(
+                proposal.candidate, prune_curve=self.scheduler.curve_thresholds(), folds=plan.folds
+            )
+            ticket = self.runner.submit(job, self._until(plan, deadline), limit=plan.limit)
+            self.flight[ticket] = (proposal, low)
+            if plan.limit is not None:
+                self.graced.add(ticket)
+                self.started_at[ticket] = (time.monotonic(), plan.seconds)
+
+    def _grace(self) -> set[int]:
+        budget = self.runner.budget
+        if budget.deadline is None:
+            return set()
+        best = best_trial(self.trials)
+        cutoff = budget.deadline - budget.refit_estimate(best) / REFIT_MARGIN
+        keep = set()
+        for ticket in self.graced:
+            started, seconds = self.started_at[ticket]
+            if seconds is not None and started + seconds <= cutoff:
+                keep.add(ticket)
+                self.runner.stop_by(ticket, cutoff)
+        return keep
+
+    def _until(self, plan: Plan, deadline):
+        """A planned network's full evaluation runs to the ``fit``'s deadline
+        (less the refit's start-up), not the search's: see :meth:`stop_all`."""
+        hard = self.runner.budget.deadline
+        if plan.limit is None or hard is None or deadline is None:
+            return deadline
+        return max(deadline, hard - REFIT_OVERHEAD)
 
     def stop_all(self) -> None:
-        """The budget is spent: stop what runs, record promoted ones as cut."""
-        done = self.runner.stop_all(StopCause.BUDGET)
+        """The search's time is spent: stop what runs, record promoted ones as cut.
+
+        A network trial the cost model planned keeps running if it is
+        predicted to end while the refit of the best trial so far still fits
+        after it; it is then stopped by that time at the latest. It may well
+        become the best, and then its first-split model stands in if its own
+        refit does not fit (see :func:`._refit.refit_best`).
+        """
+        keep = self._grace()
+        done = self.runner.stop_all(StopCause.BUDGET, keep=keep)
         for proposal, low in self.promoted:
             self.record(proposal, _merge_low(TrialResult.stopped(0.0, StopCause.BUDGET), low))
         self.promoted = []
@@ -229,6 +320,7 @@ class _Loop:
         told = []
         for ticket, result in done:
             proposal, low = self.flight.pop(ticket)
+            self.graced.discard(ticket)
             if low is False:  # a cheap evaluation finished
                 result = self._judge_cheap(proposal, result)
                 if result is None:
@@ -237,6 +329,8 @@ class _Loop:
                 result = _merge_low(result, low)
                 if result.ok:
                     self.scheduler.add_curve(result.curve)
+            if result.ok and result.curve and self.cost is not None:
+                self.cost.observe_epochs(proposal.candidate, result)
             told.append(self.record(proposal, result))
         self.tell(told)
 
@@ -267,11 +361,13 @@ class _Loop:
             score_time=float(result.score_time),
             duration=float(result.duration),
             error=result.error,
-            meta=tuple(sorted(_meta(proposal, result).items())),
+            meta=tuple(sorted(_meta(proposal, result, self.plans.get(proposal.candidate)).items())),
             stop_cause=result.stop_cause,
         )
         self.cache[trial.candidate] = trial
         self.trials.append(trial)
+        if self.cost is not None:
+            self.cost.observe(trial)
         logger.info(
             "trial %d %s: %s score=%.4f",
             trial.number,
@@ -302,12 +398,21 @@ def _merge_low(result: TrialResult, low: TrialResult | None) -> TrialResult:
     return result.with_(low_fidelity_score=low.mean_score, duration=result.duration + low.duration)
 
 
-_RESULT_META = ("worker", "fidelity", "low_fidelity_score")
+_RESULT_META = ("worker", "fidelity", "low_fidelity_score", "protocol")
 
 
-def _meta(proposal, result: TrialResult) -> dict:
-    """The proposal's details plus where and how cheaply the trial ran."""
+def _meta(proposal, result: TrialResult, plan: Plan | None) -> dict:
+    """The proposal's details plus where and how cheaply the trial ran, its
+    kind and, when the cost model predicted it, the predicted seconds."""
     meta = dict(proposal.meta)
+    if plan is not None:
+        meta["kind"] = plan.kind
+        if plan.seconds is not None:
+            meta["predicted_seconds"] = round(float(plan.seconds), 2)
+        if plan.kind in IMAGE_NET_KINDS and result.best_epoch is not None:
+            # the refit trains this many epochs on every row (see _refit)
+            meta["best_epoch"] = int(result.best_epoch)
+            meta["epochs"] = len(result.curve or ()) or None
     for key in _RESULT_META:
         value = getattr(result, key)
         if value is not None:

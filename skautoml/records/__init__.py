@@ -14,7 +14,15 @@ from ._results import (
     leaderboard_frame,
     warn_failures,
 )
-from ._trial import BUDGET_RAN_OUT, STATUSES, StopCause, Trial, TrialStatus, best_trial
+from ._trial import (
+    BUDGET_RAN_OUT,
+    STATUSES,
+    StopCause,
+    Trial,
+    TrialStatus,
+    best_trial,
+    protocol_of,
+)
 
 __all__ = [
     "BUDGET_RAN_OUT",
@@ -26,6 +34,7 @@ __all__ = [
     "TrialStatus",
     "all_failed_message",
     "best_trial",
+    "protocol_of",
     "candidate_params",
     "cv_results",
     "leaderboard_frame",

@@ -86,7 +86,10 @@ def leaderboard_frame(results: dict) -> pd.DataFrame:
         "status",
         "error",
     ]
-    extra = [k for k in ("generation", "operator", "parents", "fidelity") if k in results]
+    # what kind of model, how it was scored and what it cost (wall seconds, and
+    # the cost model's prediction for image networks)
+    shown = ("kind", "protocol", "duration", "predicted_seconds")
+    extra = [k for k in (*shown, "generation", "operator", "parents", "fidelity") if k in results]
     frame = pd.DataFrame({c: results[c] for c in columns + extra})
     frame.insert(0, "trial", np.arange(len(frame)))
     frame = frame.rename(
@@ -107,7 +110,7 @@ def warn_failures(trials, stacklevel: int = 5) -> None:
     failed = Counter(
         t.status.value
         for t in trials
-        if t.status not in (TrialStatus.OK, TrialStatus.PRUNED)
+        if t.status not in (TrialStatus.OK, TrialStatus.PRUNED, TrialStatus.SKIPPED)
         and t.stop_cause is not StopCause.BUDGET
     )
     if failed:

@@ -9,7 +9,7 @@ from typing import Any
 
 from ..space import Candidate
 
-__all__ = ["STATUSES", "StopCause", "Trial", "TrialStatus", "best_trial"]
+__all__ = ["STATUSES", "StopCause", "Trial", "TrialStatus", "best_trial", "protocol_of"]
 
 
 class TrialStatus(str, Enum):
@@ -25,6 +25,8 @@ class TrialStatus(str, Enum):
     DIVERGED = "diverged"
     MEMOUT = "memout"
     PRUNED = "pruned"
+    #: never started: predicted to end after the search had to stop
+    SKIPPED = "skipped"
 
     __str__ = str.__str__
     __format__ = str.__format__
@@ -141,9 +143,43 @@ def _stop_cause_of(data: dict) -> StopCause | None:
     return None
 
 
+def protocol_of(trial: Trial) -> str:
+    """How a trial was scored: ``"cv"`` (every split) or ``"holdout"`` (the first)."""
+    return str(dict(trial.meta).get("protocol") or "cv")
+
+
 def best_trial(trials) -> Trial | None:
-    """The successful trial with the highest mean score (earliest wins ties)."""
+    """The best successful trial, compared fairly across evaluation protocols.
+
+    Within one protocol, the highest mean score wins (the earliest on ties).
+    Costly networks may be scored on the first split only (``"holdout"``)
+    while the others are cross-validated (``"cv"``); the champion of each
+    protocol is then compared on the rows both scored, the first split: the
+    hold-out champion wins only if its score there beats the cross-validated
+    champion's first-split score (the earlier trial wins ties). A cheaper
+    protocol therefore gives a candidate no edge: it competes on the same
+    rows, never against an average that includes harder folds.
+    """
     ok = [t for t in trials if t.ok and math.isfinite(t.mean_score)]
     if not ok:
         return None
-    return max(ok, key=lambda t: (t.mean_score, -t.number))
+    champions = {}
+    for t in ok:
+        key = protocol_of(t)
+        best = champions.get(key)
+        if best is None or (t.mean_score, -t.number) > (best.mean_score, -best.number):
+            champions[key] = t
+    if len(champions) == 1:
+        return next(iter(champions.values()))
+    cv = champions.get("cv")
+    rivals = [t for k, t in champions.items() if k != "cv"]
+    if cv is None:
+        return max(rivals, key=lambda t: (t.mean_score, -t.number))
+    winner = cv
+    for rival in rivals:
+        shared = min(len(rival.test_scores), len(winner.test_scores))
+        mine = sum(rival.test_scores[:shared]) / shared
+        theirs = sum(winner.test_scores[:shared]) / shared
+        if (mine, -rival.number) > (theirs, -winner.number):
+            winner = rival
+    return winner

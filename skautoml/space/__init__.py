@@ -8,7 +8,8 @@ Floors; a module imports only from floors below it and from :mod:`skautoml.nets`
 4. ``_composite`` (feature union, stacking), ``_image_components`` (image
    networks, the components of registered backbones) and ``_space`` (slots,
    search spaces, portfolios, building pipelines);
-5. ``_presets``: the presets and ``make_space``.
+5. ``_presets``: the presets and ``make_space``; ``_workload``: what an
+   image network candidate trains, for the cost model.
 
 Components register themselves when their module is imported; importing
 this package imports them all.
@@ -21,6 +22,7 @@ from ._context import BuildContext
 from ._dimensions import Categorical, Float, Integer
 from ._presets import PRESETS, check_preset, make_space
 from ._space import PASSTHROUGH, SearchSpace, Slot, build_pipeline
+from ._workload import NetWorkload, network_workload
 
 __all__ = [
     "COMPONENTS",
@@ -32,6 +34,7 @@ __all__ = [
     "Component",
     "Float",
     "Integer",
+    "NetWorkload",
     "SearchSpace",
     "Slot",
     "StackingTransformer",
@@ -41,5 +44,6 @@ __all__ = [
     "candidate_to_json",
     "check_preset",
     "make_space",
+    "network_workload",
     "register",
 ]

@@ -1,0 +1,161 @@
+"""How fast this machine trains and runs an image network: measured, then scaled.
+
+The cost model of the search (:mod:`skautoml.evaluation._cost`) needs the
+seconds one image costs per training epoch for every network candidate:
+each backbone, resolution and width. Timing every configuration would cost
+more than it saves, so :func:`image_step_seconds` times a few real training
+steps once per backbone (at a reference configuration, with the thread count
+a worker will use) and scales the time to other configurations by their
+forward FLOPs, counted by :class:`torch.utils.flop_counter.FlopCounterMode`
+on a single image. Both are cached for the life of the process.
+"""
+
+from __future__ import annotations
+
+import time
+from functools import lru_cache
+
+import torch
+from torch.utils.flop_counter import FlopCounterMode
+
+__all__ = ["image_flops", "image_step_seconds"]
+
+#: images per timed batch, and timed batches after one warm-up batch (the
+#: fastest counts: a busy machine slows some steps, never speeds one up)
+_BATCH = 16
+_STEPS = 3
+
+
+def _module(backbone: str, image_shape: tuple, resolution, backbone_params: tuple):
+    from ._image_net import ImageClassifier
+
+    return ImageClassifier(
+        backbone,
+        image_shape=image_shape,
+        n_classes=10,
+        resolution=resolution or None,
+        backbone_params=dict(backbone_params) or None,
+    )
+
+
+@lru_cache(maxsize=8)
+def _shared_module(backbone: str, image_shape: tuple, backbone_params: tuple):
+    """One module per backbone and shape (weights load once); FLOPs are
+    counted at any resolution by setting its preprocessing's resolution."""
+    with _quiet_weights():
+        module = _module(backbone, image_shape, None, backbone_params).eval()
+    module.native_resolution = module.preprocess.resolution
+    return module
+
+
+@lru_cache(maxsize=256)
+def image_flops(
+    backbone: str, image_shape: tuple, resolution: int | None, backbone_params: tuple = ()
+) -> float:
+    """Forward FLOPs of one image through preprocessing, backbone and head.
+
+    Parameters
+    ----------
+    backbone : str
+        A registered backbone name.
+    image_shape : tuple of int
+        ``(C, H, W)`` of the input rows.
+    resolution : int or None
+        The searched input resolution (``None`` or 0: the backbone's default).
+    backbone_params : tuple of (str, object), default=()
+        Loader arguments (``(("width", 32), ("depth", 2))`` for the small CNN).
+
+    Returns
+    -------
+    flops : float
+    """
+    module = _shared_module(backbone, tuple(image_shape), tuple(backbone_params))
+    module.preprocess.resolution = int(resolution) if resolution else module.native_resolution
+    x = torch.zeros(1, int(torch.tensor(image_shape).prod()))
+    counter = FlopCounterMode(display=False)
+    with counter, torch.no_grad():
+        module(x)
+    return float(max(counter.get_total_flops(), 1))
+
+
+@lru_cache(maxsize=64)
+def _seconds_per_flop(backbone: str, image_shape: tuple, threads: int) -> float:
+    """Training seconds per forward FLOP of ``backbone`` here, with ``threads``."""
+    resolution = 64 if _has_native_resolution(backbone) else None
+    old = torch.get_num_threads()
+    torch.set_num_threads(max(1, threads))
+    try:
+        with _quiet_weights():
+            module = _module(backbone, tuple(image_shape), resolution, ()).train()
+        optimizer = torch.optim.AdamW(module.parameters(), lr=1e-4)
+        n_pixels = int(torch.tensor(image_shape).prod())
+        x = torch.rand(_BATCH, n_pixels)
+        y = torch.randint(0, 10, (_BATCH,))
+        times = []
+        for _ in range(_STEPS + 1):  # the first step warms up allocators and kernels
+            t0 = time.perf_counter()
+            optimizer.zero_grad()
+            torch.nn.functional.cross_entropy(module(x), y).backward()
+            optimizer.step()
+            times.append(time.perf_counter() - t0)
+    finally:
+        torch.set_num_threads(old)
+    per_image = min(times[1:]) / _BATCH
+    return per_image / image_flops(backbone, tuple(image_shape), resolution, ())
+
+
+def image_step_seconds(
+    backbone: str,
+    image_shape: tuple,
+    resolution: int | None = None,
+    backbone_params: tuple = (),
+    *,
+    threads: int = 1,
+) -> float:
+    """Seconds to train on one image (forward, backward, update) with ``threads``.
+
+    Measured once per backbone and thread count (the fastest of a few
+    batches of :data:`_BATCH` random images at a reference resolution), then
+    scaled by forward FLOPs to the requested configuration.
+
+    Parameters
+    ----------
+    backbone : str
+        A registered backbone name.
+    image_shape : tuple of int
+        ``(C, H, W)`` of the input rows.
+    resolution : int or None, default=None
+        Input resolution; ``None`` or 0 is the backbone's default.
+    backbone_params : tuple of (str, object), default=()
+        Loader arguments, as sorted pairs.
+    threads : int, default=1
+        Torch threads of the worker that will train.
+
+    Returns
+    -------
+    seconds : float
+    """
+    shape = tuple(int(s) for s in image_shape)
+    rate = _seconds_per_flop(backbone, shape, int(threads))
+    return rate * image_flops(backbone, shape, resolution or None, tuple(backbone_params))
+
+
+def _has_native_resolution(backbone: str) -> bool:
+    from ._registry import BACKBONES
+
+    return BACKBONES[backbone].resolution is not None
+
+
+class _quiet_weights:
+    """Build modules with whatever weights the loader has, without its warnings."""
+
+    def __enter__(self):
+        import warnings
+
+        self._catch = warnings.catch_warnings()
+        self._catch.__enter__()
+        warnings.simplefilter("ignore")
+        return self
+
+    def __exit__(self, *exc):
+        return self._catch.__exit__(*exc)
