@@ -15,6 +15,7 @@ from ..nets import BACKBONES
 from ._candidate import Step
 from ._context import BuildContext
 from ._image_components import backbone_components
+from ._portfolio import image_portfolio
 from ._space import PASSTHROUGH, SearchSpace, Slot, component_for, portfolio_hints
 
 __all__ = [
@@ -225,8 +226,9 @@ def image_space(search_space: Any, ctx: BuildContext) -> SearchSpace:
     }
     if search_space is None or isinstance(search_space, str):
         preset = check_preset(search_space)
-        return SearchSpace((Slot("classifier", presets[preset]),), **portfolio_hints(ctx))
-    if isinstance(search_space, Mapping):
+        chosen = presets[preset]
+        slots: list = []
+    elif isinstance(search_space, Mapping):
         slots = [
             Slot(role, (names,) if isinstance(names, str) else tuple(names))
             for role, names in search_space.items()
@@ -234,5 +236,11 @@ def image_space(search_space: Any, ctx: BuildContext) -> SearchSpace:
         ]
         chosen = search_space.get("classifier", presets["default"])
         chosen = (chosen,) if isinstance(chosen, str) else tuple(chosen)
-        return SearchSpace((*slots, Slot("classifier", chosen)), **portfolio_hints(ctx))
-    raise _type_error(search_space)
+    else:
+        raise _type_error(search_space)
+    # the stored warm-start portfolio goes first (single-step candidates: only
+    # when the classifier is the space's one slot)
+    first = () if slots else image_portfolio(chosen)
+    return SearchSpace(
+        (*slots, Slot("classifier", chosen)), portfolio_first=first, **portfolio_hints(ctx)
+    )

@@ -66,6 +66,9 @@ class SearchSpace:
         Classifier names in the order :meth:`portfolio` tries them first.
     portfolio_params : tuple of (str, str, object), default=()
         ``(component, param, value)`` portfolio defaults that depend on the data.
+    portfolio_first : tuple of Candidate, default=()
+        Candidates tried before the defaults (image data: the stored
+        warm-start portfolio).
 
     Examples
     --------
@@ -84,12 +87,16 @@ class SearchSpace:
     #: ``(component, param, value)`` defaults for the portfolio that depend on
     #: the data (e.g. trees drawing ``sqrt(n_features)`` features per split)
     portfolio_params: tuple[tuple[str, str, Any], ...] = ()
+    #: candidates tried before the defaults, in order (image data: the stored
+    #: warm-start portfolio of :mod:`._portfolio`)
+    portfolio_first: tuple[Candidate, ...] = ()
 
     def __post_init__(self):
         object.__setattr__(self, "slots", tuple(self.slots))
         object.__setattr__(self, "fixed", tuple(self.fixed))
         object.__setattr__(self, "portfolio_order", tuple(self.portfolio_order))
         object.__setattr__(self, "portfolio_params", tuple(self.portfolio_params))
+        object.__setattr__(self, "portfolio_first", tuple(self.portfolio_first))
         if not self.slots or self.slots[-1].role != "classifier":
             raise ValueError("a search space must end with a 'classifier' slot")
         for slot in self.slots:
@@ -190,6 +197,7 @@ class SearchSpace:
         standard scaler when the space offers it and the model needs scaled
         inputs, with no feature transformation. Evaluating these first means
         a search never ends worse than the library defaults it contains.
+        ``portfolio_first`` candidates come before them.
 
         Returns
         -------
@@ -218,7 +226,8 @@ class SearchSpace:
                     for param, value in {**defaults, **overrides.get(chosen, {})}.items():
                         point[f"{chosen}__{param}"] = value
             out.append(self.decode(point))
-        return out
+        first = list(dict.fromkeys(self.portfolio_first))
+        return first + [c for c in out if c not in first]
 
     def sample(self, rng) -> Candidate:
         """A uniformly random candidate.
