@@ -8,7 +8,8 @@ Floors; a module imports only from floors below it and from :mod:`skautoml.nets`
 4. ``_composite`` (feature union, stacking), ``_image_components`` (image
    networks, the components of registered backbones) and ``_space`` (slots,
    search spaces, portfolios, building pipelines);
-5. ``_presets``: the presets and ``make_space``; ``_workload``: what an
+5. ``_portfolio``: the stored warm-start portfolio for image data;
+6. ``_presets``: the presets and ``make_space``; ``_workload``: what an
    image network candidate trains, for the cost model.
 
 Components register themselves when their module is imported; importing

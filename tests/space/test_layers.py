@@ -21,7 +21,9 @@ SPACE_FLOORS = {
     "_composite": {"_candidate", "_components", "_dimensions"},
     "_image_components": {"_components", "_context", "_dimensions", "_training"},
     "_space": {"_candidate", "_components", "_context", "_dimensions"},
-    "_presets": {"_candidate", "_context", "_image_components", "_space"},
+    "_portfolio": {"_candidate", "_components", "_space"},
+    "_presets": {"_candidate", "_context", "_image_components", "_portfolio", "_space"},
+    "_workload": {"_components", "_context", "_image_components", "_space"},
 }
 
 

@@ -60,5 +60,9 @@ def test_image_data_puts_cheap_pixel_models_first_when_large():
     ctx = BuildContext(
         n_samples=3750, n_features=784, n_classes=10, kind="image", image_shape=(1, 28, 28)
     )
-    names = _classifiers(make_space(None, ctx))
+    space = make_space(None, ctx)
+    # the stored warm-start portfolio (small CNNs) first, then the defaults:
+    # among those, the cheap pixel models first on large data
+    names = [c.steps[-1].name for c in space.portfolio()[len(space.portfolio_first) :]]
     assert names[:3] == ["k_neighbors", "logistic_regression", "svc"]
+    assert {c.steps[-1].name for c in space.portfolio_first} == {"small_cnn"}
