@@ -85,29 +85,33 @@ def run_fixed(pipe, Xtr, ytr, Xte, yte):
     return acc, seconds, detail
 
 
-_KINDS = (("finetune_", "fine-tune"), ("probe_", "probe"), ("small_cnn", "small_cnn"))
-
-
 def auto_detail(auto) -> str:
-    """What the auto search tried: trials per kind, their statuses, best CV score."""
-    kinds: dict = {}
-    for trial in auto.trials_:
-        last = trial.candidate.steps[-1].name
-        kind = next(
-            (k for p, k in _KINDS if last.startswith(p)),
-            "classical",
-        )
-        entry = kinds.setdefault(kind, {"n": 0, "status": {}, "best": float("-inf")})
-        entry["n"] += 1
-        entry["status"][trial.status] = entry["status"].get(trial.status, 0) + 1
-        if trial.ok and trial.mean_score > entry["best"]:
-            entry["best"] = trial.mean_score
+    """What the auto search tried: trials per kind (the leaderboard's ``kind``),
+    their statuses, protocols, mean seconds, and the best score of each kind."""
+    board = auto.leaderboard()
     parts = []
-    for kind, e in kinds.items():
-        status = ", ".join(f"{n} {s}" for s, n in sorted(e["status"].items()))
-        parts.append(f"{kind} {e['n']} ({status}; best CV {e['best']:.3f})")
+    for kind, group in board.groupby("kind", sort=False):
+        status = ", ".join(f"{n} {s}" for s, n in group["status"].value_counts().items())
+        ok = group[group["status"] == "ok"]
+        best = f"{ok['score'].max():.3f}" if len(ok) else "-"
+        protocols = "/".join(sorted(set(ok["protocol"].dropna()))) or "-"
+        seconds = group["duration"].astype(float).mean()
+        parts.append(
+            f"{kind} {len(group)} ({status}; best {best} {protocols}; {seconds:.0f} s each)"
+        )
     picked = auto.best_candidate_.candidate.describe()
     return f"{picked} ({auto.n_trials_} trials: " + "; ".join(parts) + ")"
+
+
+def fit_auto(Xtr, ytr, Xte, yte, **params):
+    """Fit ``AutoFineTuneClassifier(**params)``; (test accuracy, wall seconds, detail, model)."""
+    auto = AutoFineTuneClassifier(**params)
+    t0 = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        auto.fit(Xtr, ytr)
+    seconds = time.perf_counter() - t0
+    return float(auto.score(Xte, yte)), seconds, auto_detail(auto), auto
 
 
 def context(ytr, Rtr, fmt):
@@ -229,23 +233,35 @@ def main():
     parser.add_argument("--sizes", default="10,50,all")
     parser.add_argument("--mnist-cap", type=int, default=None, help="MNIST 'all' at most this")
     parser.add_argument("--ablation", action="store_true", help="run the why-experiment only")
+    parser.add_argument(
+        "--targets", action="store_true", help="run the budget targets only (images_targets.*)"
+    )
+    parser.add_argument(
+        "--seeds", default="0", help="split/subsample/search seeds; tables show the means"
+    )
     parser.add_argument("--out", default=os.path.join(HERE, "results", "images"))
     args = parser.parse_args()
     torch.set_num_threads(os.cpu_count() or 1)
     if args.ablation:
         return ablation(args)
+    if args.targets:
+        return targets(args)
     rows = []
-    for name, X, y, cap in datasets(args.mnist_cap):
+    for seed, (name, X, y, cap) in (
+        (seed, d) for seed in _seeds(args) for d in datasets(args.mnist_cap)
+    ):
         Xtr_all, Xte, ytr_all, yte = train_test_split(
-            X, y, test_size=0.25, stratify=y, random_state=0
+            X, y, test_size=0.25, stratify=y, random_state=seed
         )
         fmt = image_format(Xtr_all)
         Rte = images_to_rows(Xte, fmt)
         for size in args.sizes.split(","):
             if size == "all":
-                idx = np.arange(len(ytr_all)) if cap is None else subsample(ytr_all, cap // 10)
+                idx = (
+                    np.arange(len(ytr_all)) if cap is None else subsample(ytr_all, cap // 10, seed)
+                )
             else:
-                idx = subsample(ytr_all, int(size))
+                idx = subsample(ytr_all, int(size), seed)
             Xtr, ytr = Xtr_all[idx], ytr_all[idx]
             Rtr = images_to_rows(Xtr, fmt)
             ctx = context(ytr, Rtr, fmt)
@@ -255,7 +271,7 @@ def main():
                 search="random",
                 search_space="classical",
                 time_budget=args.classical_budget,
-                random_state=0,
+                random_state=seed,
             )
             t0 = time.perf_counter()
             clf.fit(Xtr, ytr)
@@ -294,18 +310,12 @@ def main():
                     Rte,
                     yte,
                 )
-            auto = AutoFineTuneClassifier(time_budget=args.auto_budget, random_state=0)
-            t0 = time.perf_counter()
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                auto.fit(Xtr, ytr)
-            results["auto"] = (
-                float(auto.score(Xte, yte)),
-                time.perf_counter() - t0,
-                auto_detail(auto),
-            )
+            results["auto"] = fit_auto(
+                Xtr, ytr, Xte, yte, time_budget=args.auto_budget, random_state=seed
+            )[:3]
             for method, res in results.items():
                 row = {
+                    "seed": seed,
                     "dataset": name,
                     "train": label,
                     "n_train": int(len(ytr)),
@@ -317,6 +327,81 @@ def main():
                 rows.append(row)
                 print(json.dumps(row), flush=True)
             _write(rows, args)
+
+
+def _seeds(args) -> list[int]:
+    return [int(s) for s in str(args.seeds).split(",")]
+
+
+def _mean_cell(hit) -> str:
+    """Mean test accuracy (and mean seconds) over the seeds run; ``-`` when none."""
+    if not hit:
+        return "-"
+    acc = np.mean([r["test_accuracy"] for r in hit])
+    sec = np.mean([r["seconds"] for r in hit])
+    spread = ""
+    if len(hit) > 1:
+        values = [r["test_accuracy"] for r in hit]
+        spread = f" [{min(values):.3f}-{max(values):.3f}]"
+    return f"{acc:.3f}{spread} ({sec:.0f} s)"
+
+
+#: the budget targets: (label, data set, images per class or None for all, settings)
+TARGETS = [
+    ("MNIST 20/class, 240 s", "mnist", 20, {"time_budget": 240}),
+    ("MNIST all, 60 s, n_jobs=2", "mnist", None, {"time_budget": 60, "n_jobs": 2}),
+    ("digits 10/class, 120 s", "digits", 10, {"time_budget": 120}),
+    ("MNIST 10/class, 120 s", "mnist", 10, {"time_budget": 120}),
+]
+
+
+def targets(args):
+    """The issue's budget targets, each fitted as a user would; with the
+    fine-tuning trials' statuses and the fit's wall time."""
+    rows = []
+    data = {name: (X, y) for name, X, y, _ in datasets()}
+    for seed in _seeds(args):
+        for label, name, per_class, params in TARGETS:
+            X, y = data[name]
+            Xtr, Xte, ytr, yte = train_test_split(
+                X, y, test_size=0.25, stratify=y, random_state=seed
+            )
+            if per_class is not None:
+                idx = subsample(ytr, per_class, seed)
+                Xtr, ytr = Xtr[idx], ytr[idx]
+            acc, seconds, detail, auto = fit_auto(Xtr, ytr, Xte, yte, random_state=seed, **params)
+            board = auto.leaderboard()
+            tunes = board[board["kind"] == "finetune"]
+            row = {
+                "seed": seed,
+                "target": label,
+                "test_accuracy": round(acc, 4),
+                "fit_seconds": round(seconds, 1),
+                "finetune_trials": {k: int(v) for k, v in tunes["status"].value_counts().items()},
+                "refit": auto.search_report_.get("refit_source"),
+                "detail": detail,
+            }
+            rows.append(row)
+            print(json.dumps(row), flush=True)
+            _write_targets(rows, args)
+
+
+def _write_targets(rows, args):
+    out = args.out + "_targets"
+    with open(out + ".json", "w") as fh:
+        json.dump({"meta": _meta(args), "rows": rows}, fh, indent=1)
+    lines = [
+        "| target | seed | test accuracy | fit seconds | fine-tune trials | winner |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        tunes = ", ".join(f"{n} {s}" for s, n in r["finetune_trials"].items()) or "none"
+        lines.append(
+            f"| {r['target']} | {r['seed']} | {r['test_accuracy']:.3f} | {r['fit_seconds']:.1f} "
+            f"| {tunes} | {r['detail']} |"
+        )
+    with open(out + ".md", "w") as fh:
+        fh.write("\n".join(lines) + "\n")
 
 
 def _meta(args) -> dict:
@@ -342,11 +427,13 @@ def _write(rows, args):
         cells = []
         for m in methods:
             hit = [r for r in rows if (r["dataset"], r["train"], r["method"]) == (ds, tr, m)]
-            cells.append(
-                f"{hit[0]['test_accuracy']:.3f} ({hit[0]['seconds']:.0f} s)" if hit else "-"
-            )
+            cells.append(_mean_cell(hit))
         lines.append(f"| {ds} | {tr} | " + " | ".join(cells) + " |")
-    auto = [f"- {r['dataset']} {r['train']}: {r['detail']}" for r in rows if r["method"] == "auto"]
+    auto = [
+        f"- seed {r.get('seed', 0)}, {r['dataset']} {r['train']}: {r['detail']}"
+        for r in rows
+        if r["method"] == "auto"
+    ]
     with open(args.out + ".md", "w") as fh:
         fh.write("\n".join(lines) + "\n\nAutoFineTuneClassifier picked:\n" + "\n".join(auto) + "\n")
 

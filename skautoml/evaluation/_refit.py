@@ -58,8 +58,9 @@ def refit_best(
     during the search. Returns ``(pipeline, source)``.
 
     ``source`` is ``"refit"``; or ``"first_fold"`` when the refit cannot
-    finish before the budget's deadline (or a second Ctrl-C stops it): the
-    best trial's first-fold pipeline kept by the runner; or ``"fastest"``
+    finish before the budget's deadline, is predicted not to (it is then not
+    started), or a second Ctrl-C stops it: the best trial's first-fold
+    pipeline kept by the runner; or ``"fastest"``
     when no such pipeline was kept: the fastest successful candidate refit
     here, outside the budget.
     """
@@ -70,8 +71,11 @@ def refit_best(
     needs = budget.refit_estimate(best) / REFIT_MARGIN  # the estimate without its margin
     left = None if budget.deadline is None else budget.deadline - time.monotonic()
     try:
-        if runner.kept is not None and left is not None and needs > left:
-            # a refit predicted to be cut is not started: the kept model stands in
+        kept = runner.kept
+        own = kept is not None and kept.candidate == best.candidate
+        if own and left is not None and needs > left:
+            # a refit predicted to be cut is not started: the best trial's own
+            # first-split model stands in
             refit = TrialResult.stopped(
                 0.0, StopCause.BUDGET, why=f"predicted to take {needs:.0f} s, {left:.0f} s left"
             )

@@ -24,7 +24,8 @@ logger = logging.getLogger("skautoml")
 
 #: stop after this many consecutive asks that returned only repeats
 _MAX_REPEAT_ASKS = 25
-#: stop after this many consecutive candidates predicted not to fit the time left
+#: after this many consecutive candidates predicted not to fit the time left,
+#: ask for no more until a running trial ends (stop when none runs)
 _MAX_SKIPS = 10
 
 
@@ -318,6 +319,8 @@ class _Loop:
     def collect(self, done: list) -> None:
         """Record finished jobs (promote cheap ones that earn it); tell the strategy."""
         told = []
+        if done:
+            self.skips = 0  # time has passed, the strategy has learnt: ask again
         for ticket, result in done:
             proposal, low = self.flight.pop(ticket)
             self.graced.discard(ticket)
