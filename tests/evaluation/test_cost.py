@@ -188,3 +188,51 @@ def test_the_progress_bar_shows_the_running_kind_and_its_cost(capsys):
         progress.update(Trial(0, QUICK[0], TrialStatus.OK, (0.9,)))
     err = capsys.readouterr().err
     assert "running=finetune holdout ~18 s" in err and "best=0.9000" in err
+
+
+# -- grace past the search deadline, and the refit of image networks -------------
+class _GraceRunner:
+    budget = Budget(started=0.0, deadline=100.0, refit=True)
+
+    def __init__(self):
+        self.stopped = []
+
+    def stop_by(self, ticket, when):
+        self.stopped.append((ticket, when))
+
+
+def test_a_network_runs_past_the_search_deadline_only_if_the_refit_still_fits():
+    from skautoml.evaluation._search import _Loop
+
+    runner = _GraceRunner()
+    loop = _Loop(None, runner, None, None, None, None, None)
+    # the best so far needs (2 + 1.5 * 10) / 1.5 s to refit: the cut-off is 100 - 11.33
+    loop.trials.append(Trial(0, QUICK[0], TrialStatus.OK, (0.9,), fit_time=10.0))
+    cutoff = 100.0 - runner.budget.refit_estimate(loop.trials[0]) / 1.5
+    loop.graced = {1, 2, 3}
+    loop.started_at = {1: (80.0, 5.0), 2: (80.0, 20.0), 3: (80.0, None)}
+    assert loop._grace() == {1}  # predicted to end at 85: kept, stopped by the cut-off
+    assert runner.stopped == [(1, pytest.approx(cutoff))]
+
+
+def test_an_image_network_is_refit_for_its_best_epoch_count():
+    from skautoml.evaluation import Job
+    from skautoml.evaluation._jobs import run_job
+
+    data = digits_images(10)
+    cnn = Candidate((Step.make("small_cnn", {"max_epochs": 8, "width": 16}),))
+    result = evaluate_candidate(cnn, data, folds=1)
+    assert result.ok and 1 <= result.best_epoch <= len(result.curve)
+    refit = run_job(Job(cnn, "refit", epochs=3), data)
+    net = refit.pipeline[-1]
+    assert len(net.history) == 3  # exactly that many epochs, on every row
+    assert "valid_loss" not in net.history[-1]  # no validation split, no early stopping
+
+
+def test_the_refit_reserve_of_an_image_network_scales_with_its_best_epoch():
+    budget = Budget(started=0.0, deadline=100.0)
+    plain = Trial(0, QUICK[0], TrialStatus.OK, (0.9,), fit_time=10.0)
+    early = plain.with_meta(best_epoch=5, epochs=20)
+    assert budget.refit_estimate(early) - 2.0 == pytest.approx(
+        (budget.refit_estimate(plain) - 2.0) / 4
+    )
