@@ -239,6 +239,9 @@ def main():
     parser.add_argument(
         "--seeds", default="0", help="split/subsample/search seeds; tables show the means"
     )
+    parser.add_argument(
+        "--long", action="store_true", help="with --targets: auto at the fine-tune's budgets"
+    )
     parser.add_argument("--out", default=os.path.join(HERE, "results", "images"))
     args = parser.parse_args()
     torch.set_num_threads(os.cpu_count() or 1)
@@ -355,13 +358,23 @@ TARGETS = [
 ]
 
 
+#: auto at the budgets the fixed fine-tuning recipe needed where it cannot run
+#: inside 90 s (its wall seconds in the table of commit 892685d)
+LONG_TARGETS = [
+    ("digits 50/class, 350 s", "digits", 50, {"time_budget": 350}),
+    ("digits all, 485 s", "digits", None, {"time_budget": 485}),
+    ("MNIST all, 305 s", "mnist", None, {"time_budget": 305}),
+]
+
+
 def targets(args):
-    """The issue's budget targets, each fitted as a user would; with the
-    fine-tuning trials' statuses and the fit's wall time."""
+    """The issue's budget targets (``--long``: auto at the fine-tune recipe's
+    budgets), each fitted as a user would; with the fine-tuning trials'
+    statuses and the fit's wall time."""
     rows = []
     data = {name: (X, y) for name, X, y, _ in datasets()}
     for seed in _seeds(args):
-        for label, name, per_class, params in TARGETS:
+        for label, name, per_class, params in LONG_TARGETS if args.long else TARGETS:
             X, y = data[name]
             Xtr, Xte, ytr, yte = train_test_split(
                 X, y, test_size=0.25, stratify=y, random_state=seed
@@ -387,7 +400,7 @@ def targets(args):
 
 
 def _write_targets(rows, args):
-    out = args.out + "_targets"
+    out = args.out + ("_long" if args.long else "_targets")
     with open(out + ".json", "w") as fh:
         json.dump({"meta": _meta(args), "rows": rows}, fh, indent=1)
     lines = [
