@@ -204,8 +204,14 @@ class CostModel:
         return sum(self._ratios) / len(self._ratios) if self._ratios else 1.0
 
     def _network_fold_seconds(self, candidate: Candidate) -> tuple[float, float] | None:
-        """(expected, upper) seconds of one split of an image network, or ``None``."""
-        parts = self._network_parts(candidate)
+        """(expected, upper) seconds of one split of an image network, or ``None``
+        (also when measuring fails: the candidate then runs unplanned, with the
+        budget's own limits, and the failure is logged)."""
+        try:
+            parts = self._network_parts(candidate)
+        except Exception as exc:  # a backbone that cannot be timed is no reason to fail
+            logger.info("cost model: no prediction for %s: %s", candidate.describe(), exc)
+            return None
         if parts is None:
             return None
         fixed, per_epoch, scoring, epochs = parts

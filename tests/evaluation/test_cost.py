@@ -236,3 +236,16 @@ def test_the_refit_reserve_of_an_image_network_scales_with_its_best_epoch():
     assert budget.refit_estimate(early) - 2.0 == pytest.approx(
         (budget.refit_estimate(plain) - 2.0) / 4
     )
+
+
+def test_a_backbone_that_cannot_be_timed_runs_unplanned(monkeypatch):
+    import skautoml.nets
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("no such kernel")
+
+    monkeypatch.setattr(skautoml.nets, "image_step_seconds", broken)
+    data = digits_images()
+    cnn = Candidate((Step.make("small_cnn", {"max_epochs": 8}),))
+    plan = CostModel(data, threads=1, time_budget=60).plan(cnn)
+    assert plan.kind == "small_cnn" and plan.seconds is None and plan.limit is None
