@@ -36,7 +36,7 @@ class Progress:
         if self._bar is None:
             return
         cost = f" ~{plan.seconds:.0f} s" if plan.seconds is not None else ""
-        protocol = " holdout" if plan.folds == 1 else ""
+        protocol = " holdout" if plan.protocol == "holdout" else ""
         self._running = f"{plan.kind}{protocol}{cost}"
         self._show(None)
 

@@ -93,6 +93,11 @@ class Budget:
             fit_time *= min(1.0, meta["best_epoch"] / meta["epochs"])
         return REFIT_OVERHEAD + REFIT_MARGIN * fit_time / self.train_fraction
 
+    def expected_refit(self, trial: Trial | None) -> float:
+        """:meth:`refit_estimate` without its margin: the refit's likely seconds,
+        for deciding whether it can still run (rather than what to keep free)."""
+        return self.refit_estimate(trial) / REFIT_MARGIN
+
     def reserve(self, trials: Sequence[Trial]) -> float:
         """Seconds kept free for the refit of the best trial so far."""
         return self.refit_estimate(best_trial(trials))

@@ -32,7 +32,7 @@ import time
 from dataclasses import dataclass
 
 from ..records import Trial
-from ..space import Candidate, network_workload
+from ..space import COMPONENTS, Candidate, network_workload
 from ._cv import EvalData
 
 __all__ = ["IMAGE_NET_KINDS", "CostModel", "Plan", "trial_kind", "worker_threads"]
@@ -98,8 +98,6 @@ def trial_kind(candidate: Candidate, ctx) -> str:
     workload = network_workload(candidate.steps[-1], ctx) if candidate.steps else None
     if workload is not None:
         return workload.kind
-    from ..space import COMPONENTS
-
     component = COMPONENTS.get(candidate.steps[-1].name) if candidate.steps else None
     return "network" if component is not None and component.is_net else "classical"
 
@@ -136,8 +134,9 @@ class CostModel:
         """Measure the throughput the ``candidates``' networks need, now.
 
         Called before any trial starts, so that the few timed training steps
-        do not compete with trials for the cores (the fastest step counts, so
-        the worker server booting at the same time matters little).
+        do not compete with trials for the cores. The worker server boots at
+        the same time; the fastest step counts, yet predictions made so came
+        out up to 1.4 times those of an idle machine.
         """
         if not self.measure:
             return
@@ -186,15 +185,10 @@ class CostModel:
         prediction. Workers that share the cores with each other and with the
         search run slower than the idle measurement says.
         """
-        if not self.measure or not candidate.steps:
+        parts = self._network_parts(candidate) if self.measure else None
+        if parts is None or parts[0].mode != "train" or not result.curve or result.fit_time <= 0:
             return
-        workload = network_workload(candidate.steps[-1], self.data.ctx)
-        if workload is None or workload.mode != "train":
-            return
-        parts = self._network_parts(candidate)
-        if parts is None or not result.curve or result.fit_time <= 0:
-            return
-        fixed, per_epoch, _, _ = parts
+        _, fixed, per_epoch, _ = parts
         predicted = fixed + per_epoch * len(result.curve)
         self._ratios.append(min(4.0, max(0.5, result.fit_time / predicted)))
 
@@ -204,24 +198,28 @@ class CostModel:
         return sum(self._ratios) / len(self._ratios) if self._ratios else 1.0
 
     def _network_fold_seconds(self, candidate: Candidate) -> tuple[float, float] | None:
-        """(expected, upper) seconds of one split of an image network, or ``None``
-        (also when measuring fails: the candidate then runs unplanned, with the
-        budget's own limits, and the failure is logged)."""
-        try:
-            parts = self._network_parts(candidate)
-        except Exception as exc:  # a backbone that cannot be timed is no reason to fail
-            logger.info("cost model: no prediction for %s: %s", candidate.describe(), exc)
-            return None
+        """(expected, upper) seconds of one split of an image network, or ``None``."""
+        parts = self._network_parts(candidate)
         if parts is None:
             return None
-        fixed, per_epoch, scoring, epochs = parts
+        workload, fixed, per_epoch, scoring = parts
+        epochs = workload.epochs
         factor = self.correction
         expected = fixed + scoring + per_epoch * max(1.0, EXPECTED_EPOCHS * epochs)
         upper = fixed + scoring + per_epoch * epochs
         return factor * expected, factor * upper
 
     def _network_parts(self, candidate: Candidate):
-        """(fixed, per epoch, scoring seconds, most epochs) of one split, or ``None``."""
+        """(workload, fixed, per-epoch and scoring seconds) of one split, or ``None``
+        (also when measuring fails: the candidate then runs unplanned, with the
+        budget's own limits, and the failure is logged)."""
+        try:
+            return self._measured_parts(candidate)
+        except Exception as exc:  # a backbone that cannot be timed is no reason to fail
+            logger.info("cost model: no prediction for %s: %s", candidate.describe(), exc)
+            return None
+
+    def _measured_parts(self, candidate: Candidate):
         if not candidate.steps:
             return None
         ctx = self.data.ctx
@@ -244,9 +242,9 @@ class CostModel:
             fixed += PRETRAINED_OVERHEAD
         forward = step * FORWARD_SHARE
         if workload.mode == "features":  # one pass of the frozen backbone, a cheap head
-            return fixed + 1.0, (n_fit + n_test) * forward, 0.0, 1
+            return workload, fixed + 1.0, (n_fit + n_test) * forward, 0.0
         per_epoch = n_fit * (1 - VALID_SHARE) * step + n_fit * VALID_SHARE * forward
-        return fixed, per_epoch, n_test * forward, workload.epochs
+        return workload, fixed, per_epoch, n_test * forward
 
 
 def fits(plan: Plan, now: float, deadline: float | None) -> bool:

@@ -12,7 +12,6 @@ from sklearn.model_selection import StratifiedKFold, check_cv
 
 from ..exceptions import SearchWarning
 from ..records import StopCause, Trial
-from ._budget import REFIT_MARGIN
 from ._cv import EvalData, fit_candidate
 from ._executors import TrialRunner
 from ._jobs import Job
@@ -68,7 +67,7 @@ def refit_best(
     # row (no validation split, no patience spent); other models as they are
     epochs = dict(best.meta).get("best_epoch")
     budget = runner.budget
-    needs = budget.refit_estimate(best) / REFIT_MARGIN  # the estimate without its margin
+    needs = budget.expected_refit(best)
     left = None if budget.deadline is None else budget.deadline - time.monotonic()
     try:
         kept = runner.kept

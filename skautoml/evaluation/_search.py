@@ -11,7 +11,7 @@ from threadpoolctl import ThreadpoolController
 
 from ..records import StopCause, Trial, TrialStatus, best_trial
 from ..space import Candidate
-from ._budget import REFIT_MARGIN, REFIT_OVERHEAD
+from ._budget import REFIT_OVERHEAD
 from ._cost import IMAGE_NET_KINDS, CostModel, Plan, fits
 from ._executors import TrialRunner
 from ._fidelity import SuccessiveHalving
@@ -88,8 +88,7 @@ def run_search(
     ``on_start`` sees the plan of every trial that starts.
     """
     budget = runner.budget
-    loop = _Loop(strategy, runner, scheduler, on_trial, on_new_trial, trials_out, cost)
-    loop.on_start = on_start
+    loop = _Loop(strategy, runner, scheduler, on_trial, on_new_trial, trials_out, cost, on_start)
     replay = dict(replay or {})
     if known:
         loop.tell([loop.add_recorded(t) for t in known])
@@ -167,18 +166,19 @@ def run_search(
 class _Loop:
     """The search loop's state: trials, the cache, and what is in flight."""
 
-    def __init__(self, strategy, runner, scheduler, on_trial, on_new_trial, trials_out, cost):
+    def __init__(
+        self, strategy, runner, scheduler, on_trial, on_new_trial, trials_out, cost, on_start
+    ):
         self.strategy = strategy
         self.cost = cost
+        self.on_start = on_start
         #: candidate -> its plan (kind, predicted seconds, limit, folds)
         self.plans: dict[Candidate, Plan] = {}
         #: consecutive candidates skipped as predicted not to fit
         self.skips = 0
-        self.on_start: Callable[[Plan], None] | None = None
-        #: tickets of planned network trials that the search deadline does not stop
-        self.graced: set[int] = set()
-        #: ticket -> (when it started, its predicted seconds), for graced ones
-        self.started_at: dict[int, tuple] = {}
+        #: planned network trials the search deadline may spare (see stop_all):
+        #: ticket -> (when it started, its predicted seconds)
+        self.graced: dict[int, tuple] = {}
         self.runner = runner
         self.scheduler = scheduler
         self.on_trial = on_trial
@@ -256,11 +256,7 @@ class _Loop:
             curve = self.scheduler.curve_thresholds()
             job = Job(candidate, fidelity=self.scheduler.fraction, prune_curve=curve)
             low = False  # the cheap evaluation is running
-        ticket = self.runner.submit(job, self._until(plan, deadline), limit=plan.limit)
-        self.flight[ticket] = (proposal, low)
-        if low is None and plan.limit is not None:
-            self.graced.add(ticket)
-            self.started_at[ticket] = (time.monotonic(), plan.seconds)
+        self._submit(job, proposal, low, plan, deadline)
         if self.on_start is not None:
             self.on_start(plan)
         return True
@@ -272,33 +268,34 @@ class _Loop:
             job = Job(
                 proposal.candidate, prune_curve=self.scheduler.curve_thresholds(), folds=plan.folds
             )
-            ticket = self.runner.submit(job, self._until(plan, deadline), limit=plan.limit)
-            self.flight[ticket] = (proposal, low)
-            if plan.limit is not None:
-                self.graced.add(ticket)
-                self.started_at[ticket] = (time.monotonic(), plan.seconds)
+            self._submit(job, proposal, low, plan, deadline)
+
+    def _submit(self, job: Job, proposal, low, plan: Plan, deadline) -> None:
+        """Submit ``job`` as planned; a planned network's full evaluation runs to
+        the ``fit``'s deadline (less the refit's start-up), not the search's, and
+        may be spared when the search must stop (see :meth:`stop_all`)."""
+        graced = job.fidelity == 1.0 and plan.limit is not None
+        hard = self.runner.budget.deadline
+        until = deadline
+        if graced and hard is not None and deadline is not None:
+            until = max(deadline, hard - REFIT_OVERHEAD)
+        ticket = self.runner.submit(job, until, limit=plan.limit)
+        self.flight[ticket] = (proposal, low)
+        if graced:
+            self.graced[ticket] = (time.monotonic(), plan.seconds)
 
     def _grace(self) -> set[int]:
         budget = self.runner.budget
         if budget.deadline is None:
             return set()
         best = best_trial(self.trials)
-        cutoff = budget.deadline - budget.refit_estimate(best) / REFIT_MARGIN
+        cutoff = budget.deadline - budget.expected_refit(best)
         keep = set()
-        for ticket in self.graced:
-            started, seconds = self.started_at[ticket]
+        for ticket, (started, seconds) in self.graced.items():
             if seconds is not None and started + seconds <= cutoff:
                 keep.add(ticket)
                 self.runner.stop_by(ticket, cutoff)
         return keep
-
-    def _until(self, plan: Plan, deadline):
-        """A planned network's full evaluation runs to the ``fit``'s deadline
-        (less the refit's start-up), not the search's: see :meth:`stop_all`."""
-        hard = self.runner.budget.deadline
-        if plan.limit is None or hard is None or deadline is None:
-            return deadline
-        return max(deadline, hard - REFIT_OVERHEAD)
 
     def stop_all(self) -> None:
         """The search's time is spent: stop what runs, record promoted ones as cut.
@@ -323,7 +320,7 @@ class _Loop:
             self.skips = 0  # time has passed, the strategy has learnt: ask again
         for ticket, result in done:
             proposal, low = self.flight.pop(ticket)
-            self.graced.discard(ticket)
+            self.graced.pop(ticket, None)
             if low is False:  # a cheap evaluation finished
                 result = self._judge_cheap(proposal, result)
                 if result is None:

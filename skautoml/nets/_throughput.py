@@ -12,7 +12,9 @@ on a single image. Both are cached for the life of the process.
 
 from __future__ import annotations
 
+import math
 import time
+import warnings
 from functools import lru_cache
 
 import torch
@@ -26,24 +28,20 @@ _BATCH = 16
 _STEPS = 3
 
 
-def _module(backbone: str, image_shape: tuple, resolution, backbone_params: tuple):
-    from ._image_net import ImageClassifier
-
-    return ImageClassifier(
-        backbone,
-        image_shape=image_shape,
-        n_classes=10,
-        resolution=resolution or None,
-        backbone_params=dict(backbone_params) or None,
-    )
-
-
 @lru_cache(maxsize=8)
 def _shared_module(backbone: str, image_shape: tuple, backbone_params: tuple):
-    """One module per backbone and shape (weights load once); FLOPs are
-    counted at any resolution by setting its preprocessing's resolution."""
-    with _quiet_weights():
-        module = _module(backbone, image_shape, None, backbone_params).eval()
+    """One module per backbone and shape (weights load once, quietly): FLOPs
+    are counted, and training steps timed, at any resolution by setting its
+    preprocessing's resolution."""
+    from ._image_net import ImageClassifier
+
+    with warnings.catch_warnings(action="ignore"):
+        module = ImageClassifier(
+            backbone,
+            image_shape=image_shape,
+            n_classes=10,
+            backbone_params=dict(backbone_params) or None,
+        ).eval()
     module.native_resolution = module.preprocess.resolution
     return module
 
@@ -69,9 +67,9 @@ def image_flops(
     -------
     flops : float
     """
-    module = _shared_module(backbone, tuple(image_shape), tuple(backbone_params))
+    module = _shared_module(backbone, tuple(image_shape), tuple(backbone_params)).eval()
     module.preprocess.resolution = int(resolution) if resolution else module.native_resolution
-    x = torch.zeros(1, int(torch.tensor(image_shape).prod()))
+    x = torch.zeros(1, math.prod(image_shape))
     counter = FlopCounterMode(display=False)
     with counter, torch.no_grad():
         module(x)
@@ -81,15 +79,16 @@ def image_flops(
 @lru_cache(maxsize=64)
 def _seconds_per_flop(backbone: str, image_shape: tuple, threads: int) -> float:
     """Training seconds per forward FLOP of ``backbone`` here, with ``threads``."""
-    resolution = 64 if _has_native_resolution(backbone) else None
+    module = _shared_module(backbone, tuple(image_shape), ())
+    # a backbone with a native resolution is timed at 64 px, others at the images' size
+    resolution = 64 if module.native_resolution else None
+    module.preprocess.resolution = resolution or module.native_resolution
     old = torch.get_num_threads()
     torch.set_num_threads(max(1, threads))
+    module.train()  # its weights change: only its shape matters here
     try:
-        with _quiet_weights():
-            module = _module(backbone, tuple(image_shape), resolution, ()).train()
         optimizer = torch.optim.AdamW(module.parameters(), lr=1e-4)
-        n_pixels = int(torch.tensor(image_shape).prod())
-        x = torch.rand(_BATCH, n_pixels)
+        x = torch.rand(_BATCH, math.prod(image_shape))
         y = torch.randint(0, 10, (_BATCH,))
         times = []
         for _ in range(_STEPS + 1):  # the first step warms up allocators and kernels
@@ -100,6 +99,7 @@ def _seconds_per_flop(backbone: str, image_shape: tuple, threads: int) -> float:
             times.append(time.perf_counter() - t0)
     finally:
         torch.set_num_threads(old)
+        module.eval()
     per_image = min(times[1:]) / _BATCH
     return per_image / image_flops(backbone, tuple(image_shape), resolution, ())
 
@@ -138,24 +138,3 @@ def image_step_seconds(
     shape = tuple(int(s) for s in image_shape)
     rate = _seconds_per_flop(backbone, shape, int(threads))
     return rate * image_flops(backbone, shape, resolution or None, tuple(backbone_params))
-
-
-def _has_native_resolution(backbone: str) -> bool:
-    from ._registry import BACKBONES
-
-    return BACKBONES[backbone].resolution is not None
-
-
-class _quiet_weights:
-    """Build modules with whatever weights the loader has, without its warnings."""
-
-    def __enter__(self):
-        import warnings
-
-        self._catch = warnings.catch_warnings()
-        self._catch.__enter__()
-        warnings.simplefilter("ignore")
-        return self
-
-    def __exit__(self, *exc):
-        return self._catch.__exit__(*exc)

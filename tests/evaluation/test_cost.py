@@ -205,12 +205,11 @@ def test_a_network_runs_past_the_search_deadline_only_if_the_refit_still_fits():
     from skautoml.evaluation._search import _Loop
 
     runner = _GraceRunner()
-    loop = _Loop(None, runner, None, None, None, None, None)
+    loop = _Loop(None, runner, None, None, None, None, None, None)
     # the best so far needs (2 + 1.5 * 10) / 1.5 s to refit: the cut-off is 100 - 11.33
     loop.trials.append(Trial(0, QUICK[0], TrialStatus.OK, (0.9,), fit_time=10.0))
     cutoff = 100.0 - runner.budget.refit_estimate(loop.trials[0]) / 1.5
-    loop.graced = {1, 2, 3}
-    loop.started_at = {1: (80.0, 5.0), 2: (80.0, 20.0), 3: (80.0, None)}
+    loop.graced = {1: (80.0, 5.0), 2: (80.0, 20.0), 3: (80.0, None)}
     assert loop._grace() == {1}  # predicted to end at 85: kept, stopped by the cut-off
     assert runner.stopped == [(1, pytest.approx(cutoff))]
 

@@ -89,8 +89,11 @@ def test_shift_augmentation_moves_digits_in_training_only():
     shifted = pre.train()(x)
     assert shifted.shape == (4, 1, 8, 8)
     assert not torch.equal(shifted.reshape(4, 64), x)  # moved or scaled
-    assert shifted.min() >= 0.0  # black borders, no mirrored strokes
     assert torch.equal(pre.eval()(x), x.reshape(4, 1, 8, 8))
+    # a white image shifted shows black borders (reflection padding would keep
+    # it white: no mirrored strokes)
+    white = pre.train()(torch.ones(32, 64))
+    assert white.min() == 0.0 and white.max() == pytest.approx(1.0)
 
 
 def test_the_small_cnn_does_not_collapse_at_10_images_per_class():
