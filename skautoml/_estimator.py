@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 from sklearn.base import ClassifierMixin
-from sklearn.utils.validation import check_is_fitted
 
 from ._estimator_base import AutoFineTuneBase, search_fit_context
 from .data import check_y
@@ -118,6 +117,13 @@ class AutoFineTuneClassifier(ClassifierMixin, AutoFineTuneBase):
         With a ``checkpoint`` that exists: ``True`` resumes it, and refuses a
         file made with other settings, data or skautoml version; ``"force"``
         reuses its trials anyway; ``False`` starts the file afresh.
+    ensemble_size : int, default=25
+        Rounds of Caruana's greedy ensemble selection (with replacement) over
+        the out-of-fold predictions of the best 20 trials; ``predict`` and
+        ``predict_proba`` then average the selected members' probabilities
+        with their weights. ``1`` turns ensembles off: the single best
+        pipeline predicts. The default was chosen by measurement; see
+        ``docs/user_guide.md`` ("Ensembles").
 
     Attributes
     ----------
@@ -127,6 +133,22 @@ class AutoFineTuneClassifier(ClassifierMixin, AutoFineTuneBase):
         Its steps and hyperparameters.
     best_score_ : float
         Its mean cross-validated score.
+    ensemble_ : list of dict
+        The ensemble that predicts, heaviest member first: ``{"trial": int,
+        "weight": float, "pipeline": str}`` per member, weights summing to 1.
+        One member (the best trial, weight 1) when ensembles are off or
+        selection picked the best alone.
+    ensemble_score_ : float
+        The ensemble's out-of-fold score, on the same splits as
+        :attr:`best_score_`, computed from the averaged probabilities (so
+        for a one-member ensemble it can differ slightly from the member's
+        CV score when its ``predict`` is not the most probable class, as for
+        an SVC); :attr:`best_score_` when ensembles are off.
+    ensemble_model_ : sklearn.ensemble.VotingClassifier or None
+        The fitted soft vote of the members (each a
+        :class:`~sklearn.frozen.FrozenEstimator`; a member that had no time to
+        be refit on all rows is the soft vote of its fold models). ``None``
+        when :attr:`best_pipeline_` alone predicts.
     cv_results_ : dict of arrays
         One entry per trial, in scikit-learn's ``cv_results_`` shape, with a
         ``status`` and ``error`` per trial.
@@ -143,7 +165,10 @@ class AutoFineTuneClassifier(ClassifierMixin, AutoFineTuneBase):
         ``refit_source``: ``"refit"`` (the best candidate refit on all rows),
         ``"first_fold"`` (no time to refit: its pipeline fitted on the first
         CV fold's training rows during the search) or ``"fastest"`` (the
-        fastest successful candidate refit, when no such pipeline was kept).
+        fastest successful candidate refit, when no such pipeline was kept);
+        with ensembles, ``"ensemble"``: the pool size, the selection rounds,
+        and which members were ``"refit"`` on all rows, ``"bagged"`` (their
+        fold models vote) or ``"dropped"``, with timings.
     pareto_front_ : list of dict
         Genetic search only: the evaluated candidates no other beats on both
         score and complexity, simplest first, each as ``{"candidate",
@@ -195,7 +220,10 @@ class AutoFineTuneClassifier(ClassifierMixin, AutoFineTuneBase):
 
     # -- predict -----------------------------------------------------------------
     def predict_proba(self, X):
-        """Class probabilities from :attr:`best_pipeline_`, columns in ``classes_`` order.
+        """Class probabilities, columns in ``classes_`` order.
+
+        From the ensemble (:attr:`ensemble_model_`) when it has several
+        members, else from :attr:`best_pipeline_`.
 
         Parameters
         ----------
@@ -207,9 +235,8 @@ class AutoFineTuneClassifier(ClassifierMixin, AutoFineTuneBase):
         proba : ndarray of shape (n_samples, n_classes)
             Probabilities.
         """
-        check_is_fitted(self, "best_pipeline_")
-        X = self._rows(X)
-        return self.best_pipeline_.predict_proba(X)
+        model = self._predictor()
+        return model.predict_proba(self._rows(X))
 
     def predict(self, X):
         """Predict class labels (the most probable class of :meth:`predict_proba`).

@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import tempfile
 import time
 import warnings
 from numbers import Integral, Real
@@ -31,17 +30,22 @@ from .data import check_X, profile_data, to_rows
 from .evaluation import (
     Budget,
     CostModel,
+    EnsembleFit,
+    EnsemblePool,
     EvalData,
     SearchResult,
     SuccessiveHalving,
     TrialRunner,
+    build_ensemble,
+    export_form,
+    n_workers,
     refit_best,
     run_search,
     start_worker_server,
     worker_threads,
 )
 from .exceptions import AllTrialsFailedError, SearchWarning
-from .nets import release_feature_cache, resolve_backbones  # both torch-free
+from .nets import release_feature_cache  # torch-free
 from .records import (
     all_failed_message,
     best_trial,
@@ -51,7 +55,7 @@ from .records import (
     open_checkpoint,
     warn_failures,
 )
-from .space import BuildContext, SearchSpace, check_preset, make_space
+from .space import SearchSpace, check_preset, context_for, make_space
 from .strategies import STRATEGIES, make_strategy, strategy_options
 
 __all__ = ["AutoFineTuneBase"]
@@ -60,7 +64,18 @@ __all__ = ["AutoFineTuneBase"]
 _MULTI_FIDELITY_ROWS = 2000
 
 #: settings that do not change what a trial means (left out of the checkpoint key)
-_NOT_FINGERPRINTED = {"checkpoint", "resume", "verbose", "n_jobs", "time_budget", "max_trials"}
+_NOT_FINGERPRINTED = {
+    "checkpoint",
+    "resume",
+    "verbose",
+    "n_jobs",
+    "time_budget",
+    "max_trials",
+    "ensemble_size",
+}
+
+#: rounds of ensemble selection by default (chosen by benchmarks/bench_ensemble.py)
+DEFAULT_ENSEMBLE_SIZE = 25
 
 
 class AutoFineTuneBase(BaseEstimator):
@@ -96,6 +111,7 @@ class AutoFineTuneBase(BaseEstimator):
         "backbone": "no_validation",
         "image_shape": [tuple, list, None],
         "channels": [StrOptions({"first", "last"}), None],
+        "ensemble_size": [Interval(Integral, 1, None, closed="left")],
     }
 
     def __init__(
@@ -123,6 +139,7 @@ class AutoFineTuneBase(BaseEstimator):
         backbone="auto",
         image_shape=None,
         channels=None,
+        ensemble_size=DEFAULT_ENSEMBLE_SIZE,
     ):
         self.search = search
         self.max_trials = max_trials
@@ -146,6 +163,7 @@ class AutoFineTuneBase(BaseEstimator):
         self.backbone = backbone
         self.image_shape = image_shape
         self.channels = channels
+        self.ensemble_size = ensemble_size
 
     # -- the search --------------------------------------------------------------
     def _search_and_refit(self, X, y):
@@ -159,18 +177,22 @@ class AutoFineTuneBase(BaseEstimator):
         start_worker_server(torch=images)
         y = self._check_target(y, X.shape[0])
         seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
-        ctx = self._build_context(profile, seed)
+        ctx = context_for(
+            profile, seed, self._n_classes(), device=self.device, backbone=self.backbone
+        )
         splits = self._make_splits(X, y, seed)
         budget = Budget.start(
             self.time_budget,
             self.trial_time_limit,
             train_fraction=np.mean([len(tr) for tr, _ in splits]) / X.shape[0],
             now=started,
+            ensemble=self.ensemble_size > 1,
         )
         scorer = get_scorer(self.scoring if self.scoring is not None else self._default_scoring)
         data = EvalData(X, y, splits, scorer, ctx)
         space = make_space(self.search_space, ctx)
-        cost = CostModel(data, worker_threads(_n_workers(self.n_jobs)), self.time_budget)
+        workers = n_workers(self.n_jobs)
+        cost = CostModel(data, worker_threads(workers), self.time_budget)
         if images:  # the networks' throughput, timed before any trial runs
             cost.prepare(space.portfolio())
         params = self.get_params(deep=False)
@@ -178,17 +200,21 @@ class AutoFineTuneBase(BaseEstimator):
         # size and rates); any other would raise TypeError
         options = {k: params[k] for k in strategy_options(self.search) if k in params}
         strategy = make_strategy(self.search, space, seed, **options)
+        pool = EnsemblePool.for_fit(self.ensemble_size, self.checkpoint, self.resume)
         journal = open_checkpoint(
             self.checkpoint, self.resume, __version__, self._fingerprint(X, y)
         )
         trials: list = []
         with (
+            contextlib.ExitStack() as cleanup,
             Progress(self.verbose, self.max_trials, self.time_budget) as progress,
-            TrialRunner(
-                data, budget, n_workers=_n_workers(self.n_jobs), memory_limit=self.memory_limit
-            ) as runner,
-            _removed_after(ctx.cache_dir),
+            TrialRunner(data, budget, n_workers=workers, memory_limit=self.memory_limit) as runner,
         ):
+            if ctx.cache_dir:  # the per-fit feature cache
+                cleanup.callback(shutil.rmtree, ctx.cache_dir, ignore_errors=True)
+            if pool is not None:  # its temporary folder
+                cleanup.callback(pool.close)
+            runner.pool = pool
             try:
                 result = run_search(
                     strategy,
@@ -219,44 +245,40 @@ class AutoFineTuneBase(BaseEstimator):
                 raise AllTrialsFailedError(all_failed_message(trials))
             t0 = time.perf_counter()
             self.best_pipeline_, refit_source = refit_best(runner, best, trials, data, stacklevel=4)
+            ensemble = EnsembleFit.alone(best)
+            if pool is not None:
+                ensemble = build_ensemble(
+                    runner,
+                    pool,
+                    trials,
+                    best,
+                    self.best_pipeline_,
+                    refit_source,
+                    data,
+                    self.ensemble_size,
+                    np.random.RandomState(seed),
+                )
             self.refit_time_ = time.perf_counter() - t0
             release_feature_cache(self.best_pipeline_)
         self._record(trials, best, result, strategy, len(splits), started)
+        self._record_ensemble(ensemble, best)
         self.search_report_["refit_source"] = refit_source
         return self
 
-    def _build_context(self, profile, seed: int) -> BuildContext:
-        # Tabular data: no torch here. ``device`` stays as given ("auto" is resolved
-        # by a network factory, in the worker that builds the network), and the
-        # default backbone means no custom body; only a user's network is resolved.
-        device = self.device
-        if profile.image_format is None:  # tabular: a user's network is fine-tuned
-            if isinstance(self.backbone, str) and self.backbone == "auto":
-                image = {"backbones": ()}
-            else:
-                from .nets import resolve_tabular_backbones
+    def _record_ensemble(self, ensemble, best) -> None:
+        """``ensemble_``, ``ensemble_score_``, ``ensemble_model_`` and the
+        members' weights in ``cv_results_`` (one member: the single best)."""
+        self.ensemble_, self.ensemble_score_ = ensemble.members, float(ensemble.score)
+        self.ensemble_model_ = ensemble.predictor(self.best_pipeline_)
+        self.cv_results_["ensemble_weight"] = ensemble.weights(len(self.trials_))
+        if ensemble.report:
+            self.search_report_["ensemble"] = ensemble.report
 
-                image = {"backbones": resolve_tabular_backbones(self.backbone)}
-        else:
-            from .nets import resolve_device  # imports torch: image data only
-
-            device = resolve_device(self.device)
-            image = {
-                "kind": "image",
-                "image_shape": profile.image_format.shape,
-                "backbones": resolve_backbones(self.backbone, device),
-                "cache_dir": tempfile.mkdtemp(prefix="skautoml-features-"),
-            }
-        return BuildContext(
-            n_samples=profile.n_samples,
-            n_features=profile.n_features,
-            n_classes=self._n_classes(),
-            categorical_columns=profile.categorical_columns,
-            has_missing=profile.has_missing,
-            seed=seed,
-            device=device,
-            **image,
-        )
+    def _predictor(self):
+        """What predicts: the ensemble when it has several members, else the best."""
+        check_is_fitted(self, "best_pipeline_")
+        model = getattr(self, "ensemble_model_", None)
+        return self.best_pipeline_ if model is None else model
 
     def _record(self, trials, best, result, strategy, n_splits, started):
         self.trials_ = trials
@@ -322,7 +344,12 @@ class AutoFineTuneBase(BaseEstimator):
         return leaderboard_frame(self.cv_results_)
 
     def export(self, path=None):
-        """Write :attr:`best_pipeline_` as a standalone Python script.
+        """Write the fitted model as a standalone Python script.
+
+        The script builds :attr:`best_pipeline_`, or, when an ensemble of
+        several members predicts, a soft-voting
+        :class:`~sklearn.ensemble.VotingClassifier` of the members'
+        pipelines with their weights (scikit-learn parts only).
 
         Parameters
         ----------
@@ -335,12 +362,13 @@ class AutoFineTuneBase(BaseEstimator):
             The script's source.
         """
         check_is_fitted(self, "best_pipeline_")
-        from .export import export_pipeline
+        from .export import export_pipeline, scoring_of
 
+        ensemble = getattr(self, "ensemble_model_", None)
         source = export_pipeline(
-            self.best_pipeline_,
-            cv_score=self.best_score_,
-            **_export_scoring(self.scoring, self._default_scoring),
+            self.best_pipeline_ if ensemble is None else export_form(ensemble),
+            cv_score=self.best_score_ if ensemble is None else self.ensemble_score_,
+            **scoring_of(self.scoring, self._default_scoring),
             skautoml_version=__version__,
             script_name=os.path.basename(os.fspath(path)) if path else "best_pipeline.py",
         )
@@ -361,36 +389,3 @@ class AutoFineTuneBase(BaseEstimator):
 # sklearn's fit context (parameter validation, nested-validation skipping),
 # applied by the subclasses' fit
 search_fit_context = fit_context(prefer_skip_nested_validation=True)
-
-
-def _export_scoring(scoring, default: str) -> dict:
-    """What the exported script reports: the scorer by name, else ``model.score``."""
-    if scoring is None or isinstance(scoring, str):
-        return {"scoring": scoring or default}
-    name = getattr(scoring, "__name__", type(scoring).__name__)
-    return {
-        "scoring": None,
-        "notes": (
-            f"The CV score above comes from the custom scorer {name!r}; the script "
-            f"reports the pipeline's own score ({default}).",
-        ),
-    }
-
-
-def _n_workers(n_jobs) -> int:
-    cores = os.cpu_count() or 1
-    if n_jobs is None:
-        return 1
-    if n_jobs < 0:
-        return max(1, cores + 1 + n_jobs)
-    return max(1, int(n_jobs))
-
-
-@contextlib.contextmanager
-def _removed_after(folder):
-    """Remove ``folder`` (the per-fit feature cache) when the block ends."""
-    try:
-        yield folder
-    finally:
-        if folder:
-            shutil.rmtree(folder, ignore_errors=True)

@@ -1,17 +1,22 @@
 """Cross-validated scoring, the budget, executors, the search loop and the refit."""
 
 from ._budget import Budget
-from ._cost import CostModel, Plan, worker_threads
+from ._cost import CostModel, Plan, n_workers, worker_threads
 from ._cv import EvalData, evaluate_candidate, fit_candidate
+from ._ensemble import export_form, select_ensemble
 from ._executors import KeptModel, TrialRunner, start_worker_server
 from ._fidelity import SuccessiveHalving
 from ._jobs import Job
-from ._refit import make_splits, refit_best
+from ._pool import POOL_SIZE, EnsemblePool
+from ._refit import EnsembleFit, build_ensemble, make_splits, refit_best
 from ._result import TrialResult
 from ._search import SearchResult, run_search
 
 __all__ = [
     "Budget",
+    "EnsembleFit",
+    "EnsemblePool",
+    "POOL_SIZE",
     "CostModel",
     "EvalData",
     "Job",
@@ -21,11 +26,15 @@ __all__ = [
     "SuccessiveHalving",
     "TrialResult",
     "TrialRunner",
+    "build_ensemble",
     "evaluate_candidate",
+    "export_form",
     "fit_candidate",
     "make_splits",
+    "n_workers",
     "refit_best",
     "run_search",
+    "select_ensemble",
     "start_worker_server",
     "worker_threads",
 ]

@@ -23,6 +23,11 @@ REFIT_OVERHEAD = 2.0
 #: the refit of a candidate is reserved this many times its scaled fit time
 REFIT_MARGIN = 1.5
 
+#: seconds kept free for ensemble selection and assembling the vote (at most
+#: this share of the budget, so that a tiny budget still runs trials)
+ENSEMBLE_RESERVE = 2.0
+ENSEMBLE_RESERVE_SHARE = 0.05
+
 
 @dataclass(frozen=True)
 class Budget:
@@ -41,6 +46,10 @@ class Budget:
         this is the estimate of its refit on all rows.
     refit : bool, default=True
         Whether a refit follows the search; ``False`` keeps no time for it.
+    ensemble : bool, default=False
+        Whether an ensemble is selected and assembled after the search: it
+        keeps :data:`ENSEMBLE_RESERVE` seconds more. Members other than the
+        best are refit in whatever time is left, else bagged.
     """
 
     started: float
@@ -48,6 +57,7 @@ class Budget:
     trial_limit: float | None = None
     train_fraction: float = 1.0
     refit: bool = True
+    ensemble: bool = False
 
     @classmethod
     def unlimited(cls) -> Budget:
@@ -62,6 +72,7 @@ class Budget:
         *,
         train_fraction: float = 1.0,
         now: float | None = None,
+        ensemble: bool = False,
     ) -> Budget:
         """The budget of a ``fit`` starting now.
 
@@ -76,6 +87,7 @@ class Budget:
             deadline=None if time_budget is None else now + float(time_budget),
             trial_limit=None if trial_time_limit is None else float(trial_time_limit),
             train_fraction=max(float(train_fraction), 1e-3),
+            ensemble=bool(ensemble),
         )
 
     # -- the refit ---------------------------------------------------------------
@@ -99,8 +111,14 @@ class Budget:
         return self.refit_estimate(trial) / REFIT_MARGIN
 
     def reserve(self, trials: Sequence[Trial]) -> float:
-        """Seconds kept free for the refit of the best trial so far."""
-        return self.refit_estimate(best_trial(trials))
+        """Seconds kept free for the refit of the best trial so far (and for
+        assembling the ensemble)."""
+        extra = 0.0
+        if self.ensemble and self.refit:
+            extra = ENSEMBLE_RESERVE
+            if self.deadline is not None:
+                extra = min(extra, ENSEMBLE_RESERVE_SHARE * (self.deadline - self.started))
+        return self.refit_estimate(best_trial(trials)) + extra
 
     def search_deadline(self, trials: Sequence[Trial]) -> float | None:
         """When the search must stop so that the best trial's refit still fits."""

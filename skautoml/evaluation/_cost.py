@@ -88,6 +88,16 @@ class Plan:
         return "holdout" if self.folds == 1 else "cv"
 
 
+def n_workers(n_jobs: int | None) -> int:
+    """Worker processes for ``n_jobs``: ``None`` is 1, ``-1`` one per core."""
+    cores = os.cpu_count() or 1
+    if n_jobs is None:
+        return 1
+    if n_jobs < 0:
+        return max(1, cores + 1 + n_jobs)
+    return max(1, int(n_jobs))
+
+
 def worker_threads(n_workers: int) -> int:
     """Threads each of ``n_workers`` worker processes uses (the cores shared out)."""
     return max(1, (os.cpu_count() or 1) // max(1, int(n_workers)))

@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import joblib
+import numpy as np
 from sklearn.base import clone
 
 from ..exceptions import DivergedError
@@ -48,6 +49,7 @@ def evaluate_candidate(
     prune_curve=None,
     keep_above: float | None = None,
     folds: int | None = None,
+    pool_above: float | None = None,
 ) -> TrialResult:
     """Score ``candidate`` on every split; never raises for a failing candidate.
 
@@ -62,12 +64,18 @@ def evaluate_candidate(
     pipeline as ``model`` (the fallback when the refit cannot finish in
     time), cleared of the search's prefix cache. ``folds`` limits the
     evaluation to the first splits (``1``: the hold-out protocol); the
-    result's ``protocol`` says which was used.
+    result's ``protocol`` says which was used. With ``pool_above`` (ensembles
+    on), a full-fidelity trial whose mean score beats it also returns its
+    out-of-fold class probabilities (``oof``: float32, one row per row of
+    ``X``, NaN on rows no scored split validated) and every fold's fitted
+    pipeline (``fold_models``), for :mod:`._pool`.
     """
     scores, fit_times, score_times = [], [], []
     curve = None
     best_epoch = None
     first_model = None
+    collect = pool_above is not None and fidelity >= 1.0
+    oof, fold_models = None, []
     try:
         ctx = data.ctx
         if fidelity < 1.0:
@@ -98,6 +106,11 @@ def evaluate_candidate(
             if score != score:  # NaN score: the model predicts garbage
                 raise DivergedError("the score is NaN; the model's predictions are not finite")
             scores.append(score)
+            # a model without predict_proba joins no ensemble
+            collect = collect and hasattr(pipe, "predict_proba")
+            if collect:
+                oof = _out_of_fold(pipe, data, test, oof)
+                fold_models.append(pipe)
             if first_model is None:
                 first_model = pipe
                 curve = _valid_curve(pipe)
@@ -106,6 +119,7 @@ def evaluate_candidate(
         logger.info("trial failed: %s: %s", candidate.describe(), exc)
         return TrialResult.failed(exc, fit_time=_mean(fit_times), score_time=_mean(score_times))
     keep = keep_above is not None and _mean(scores) > keep_above
+    pooled = collect and oof is not None and _mean(scores) > pool_above
     return TrialResult(
         TrialStatus.OK,
         test_scores=tuple(scores),
@@ -115,7 +129,24 @@ def evaluate_candidate(
         score_time=_mean(score_times),
         model=_without_search_state(first_model) if keep else None,
         protocol=protocol_name(len(splits), len(data.splits)),
+        oof=oof if pooled else None,
+        fold_models=[_without_search_state(m) for m in fold_models] if pooled else None,
     )
+
+
+def _out_of_fold(pipe, data: EvalData, test, oof):
+    """``oof`` (made on the first fold) with the fold's class probabilities on
+    its ``test`` rows, columns in the order of every class of ``data.y``."""
+    classes = np.unique(data.y)
+    if oof is None:
+        oof = np.full((len(data.y), len(classes)), np.nan, dtype=np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        proba = pipe.predict_proba(_take(data.X, test))
+    block = np.zeros((len(test), len(classes)), dtype=np.float32)
+    block[:, np.searchsorted(classes, pipe.classes_)] = proba
+    oof[test] = block
+    return oof
 
 
 def protocol_name(used: int, available: int) -> str:

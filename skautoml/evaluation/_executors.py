@@ -163,6 +163,8 @@ class TrialRunner:
         self.overhead = {"boot": 0.0, "start": 0.0, "transfer": 0.0}
         #: the first-fold pipeline of the best full evaluation so far
         self.kept: KeptModel | None = None
+        #: ensembles: the best trials' out-of-fold predictions (:mod:`._pool`)
+        self.pool = None
 
     # -- lifecycle -------------------------------------------------------------
     def __enter__(self):
@@ -326,11 +328,17 @@ class TrialRunner:
         if job.kind != "evaluate" or job.fidelity < 1.0:
             return job
         best = self.kept.score if self.kept is not None else float("-inf")
-        return replace(job, keep_above=best)
+        pool_above = self.pool.threshold() if self.pool is not None else None
+        return replace(job, keep_above=best, pool_above=pool_above)
 
     def _keep_best(self, job: Job, result: TrialResult) -> TrialResult:
-        """Keep the result's first-fold model if it is the best yet; return the
-        result without it (the model stays here, not in the records)."""
+        """Keep the result's first-fold model if it is the best yet, and its
+        predictions in the ensemble pool; return the result without them (they
+        stay here, not in the records)."""
+        if result.oof is not None:
+            if self.pool is not None:
+                self.pool.offer(job.candidate, result)
+            result = result.with_(oof=None, fold_models=None)
         if result.model is None:
             return result
         score = result.mean_score

@@ -47,6 +47,9 @@ class Job:
     folds: int | None = None
     #: a network refit: train this many epochs on every row (no early stopping)
     epochs: int | None = None
+    #: ensembles: return the out-of-fold predictions and fold models when the
+    #: mean score beats this (see :mod:`._pool`); ``None``: ensembles are off
+    pool_above: float | None = None
 
 
 def run_job(job: Job, data: EvalData) -> TrialResult:
@@ -62,6 +65,7 @@ def run_job(job: Job, data: EvalData) -> TrialResult:
         job.prune_curve,
         keep_above=job.keep_above,
         folds=job.folds,
+        pool_above=job.pool_above,
     )
 
 
@@ -76,15 +80,19 @@ def run_job_safely(job: Job, data: EvalData) -> TrialResult:
 
 
 def pack_model(result: TrialResult) -> TrialResult:
-    """``result`` with its first-fold model pickled, for a worker to send back.
+    """``result`` with its first-fold model (and its fold models) pickled, for
+    a worker to send back.
 
-    The search's process unpickles it only if it falls back on it
-    (:class:`~._executors.KeptModel`); a network's pipeline would otherwise
-    import torch there at every new best trial.
+    The search's process unpickles them only if it uses them
+    (:class:`~._executors.KeptModel`, an ensemble member); a network's
+    pipeline would otherwise import torch there at every new best trial.
     """
-    if result.model is None or isinstance(result.model, bytes):
-        return result
-    return result.with_(model=cloudpickle.dumps(result.model))
+    changes = {}
+    if result.model is not None and not isinstance(result.model, bytes):
+        changes["model"] = cloudpickle.dumps(result.model)
+    if result.fold_models is not None and not isinstance(result.fold_models, bytes):
+        changes["fold_models"] = cloudpickle.dumps(result.fold_models)
+    return result.with_(**changes) if changes else result
 
 
 # -- the data, shipped to workers -------------------------------------------------

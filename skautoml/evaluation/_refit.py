@@ -2,22 +2,26 @@
 
 from __future__ import annotations
 
+import math
 import time
 import warnings
 from collections import Counter
+from dataclasses import dataclass
 from numbers import Integral
 
 import numpy as np
 from sklearn.model_selection import StratifiedKFold, check_cv
 
 from ..exceptions import SearchWarning
+from ..nets import release_feature_cache  # torch-free
 from ..records import StopCause, Trial
 from ._cv import EvalData, fit_candidate
+from ._ensemble import select_ensemble, soft_vote
 from ._executors import TrialRunner
 from ._jobs import Job
 from ._result import TrialResult
 
-__all__ = ["make_splits", "refit_best"]
+__all__ = ["EnsembleFit", "build_ensemble", "make_splits", "refit_best"]
 
 
 def make_splits(cv, X, y, seed: int, *, stacklevel: int = 2) -> list:
@@ -108,3 +112,177 @@ def refit_best(
         stacklevel=stacklevel + 1,
     )
     return fit_candidate(fallback.candidate, data), "fastest"
+
+
+@dataclass
+class EnsembleFit:
+    """What :func:`build_ensemble` returns.
+
+    ``model`` is the fitted soft vote (``None`` when the ensemble has one
+    member: :attr:`best_pipeline_`, or that member's model, predicts);
+    ``members`` the public ``ensemble_`` list; ``score`` the out-of-fold
+    score; ``report`` what ``search_report_["ensemble"]`` shows.
+    """
+
+    model: object
+    members: list
+    score: float
+    report: dict
+    single: object = None
+
+    @classmethod
+    def alone(cls, best: Trial, report: dict | None = None, pipeline=None) -> EnsembleFit:
+        """The one-member ensemble of the best trial (ensembles off)."""
+        members = [{"trial": best.number, "weight": 1.0, "pipeline": best.candidate.describe()}]
+        return cls(None, members, best.mean_score, report or {}, pipeline)
+
+    def predictor(self, best_pipeline):
+        """What predicts besides ``best_pipeline``: the vote, or a lone member
+        other than the best; ``None`` when the best pipeline predicts."""
+        if self.model is not None:
+            return self.model
+        return None if self.single is None or self.single is best_pipeline else self.single
+
+    def weights(self, n_trials: int) -> np.ndarray:
+        """Each trial's weight in the ensemble (0 for non-members)."""
+        weights = np.zeros(n_trials)
+        for member in self.members:
+            weights[member["trial"]] = member["weight"]
+        return weights
+
+
+def build_ensemble(
+    runner: TrialRunner,
+    pool,
+    trials: list[Trial],
+    best: Trial,
+    best_pipeline,
+    best_source: str,
+    data: EvalData,
+    size: int,
+    rng,
+) -> EnsembleFit:
+    """Select an ensemble from ``pool`` and fit it within the budget.
+
+    Members are picked by :func:`~._ensemble.select_ensemble` over the pool
+    trials scored on at least the best trial's splits. The best trial's
+    refit (``best_pipeline`` when ``best_source`` is ``"refit"``) serves as
+    its member; every other member is refit on all rows when its predicted
+    refit fits before the deadline (largest weight first, ``n_workers`` at a
+    time), else it is the soft vote of its fold models (bagging), loaded from
+    the pool. A member whose fold models cannot be used is dropped and the
+    weights renormalised. ``report`` says which member got what.
+    """
+    t0 = time.monotonic()
+    budget = runner.budget
+    numbers = {t.candidate: t for t in trials if t.ok}
+    folds = len(best.test_scores)
+    entries = [e for e in pool.entries() if e.candidate in numbers and e.n_folds >= folds]
+    report = {"size": size, "pool": len(entries), "refit": [], "bagged": [], "dropped": []}
+    if not entries:
+        report["why"] = "no trial in the pool (no predict_proba, or none kept)"
+        return EnsembleFit.alone(best, report, best_pipeline)
+    until = None if budget.deadline is None else budget.deadline - _ASSEMBLY_SECONDS
+    selection = select_ensemble(
+        [e.oof for e in entries],
+        data.y,
+        data.splits[:folds],
+        data.scorer,
+        size,
+        rng,
+        until=until,
+    )
+    report["rounds"] = selection.rounds
+    report["trajectory"] = [round(v, 6) for v in selection.trajectory]
+    report["selection_seconds"] = time.monotonic() - t0
+    chosen = [
+        (entries[i], float(selection.weights[i]))
+        for i in np.argsort(-selection.weights, kind="stable")
+        if selection.weights[i] > 0
+    ]
+    members = [(numbers[e.candidate], e, w) for e, w in chosen]
+    if len(members) == 1 and members[0][0] is best:
+        fit = EnsembleFit.alone(best, report, best_pipeline)
+        fit.score = selection.score
+        return fit
+    models = _member_models(runner, members, best, best_pipeline, best_source, data, report)
+    kept = [(trial, w) for (trial, _, w) in members if trial.number in models]
+    if not kept:  # every member dropped: the single best predicts
+        return EnsembleFit.alone(best, report, best_pipeline)
+    total = sum(w for _, w in kept)
+    public = [
+        {"trial": t.number, "weight": w / total, "pipeline": t.candidate.describe()}
+        for t, w in kept
+    ]
+    named = [(f"trial{t.number}", models[t.number]) for t, _ in kept]
+    if len(named) == 1:
+        model = None
+        single = named[0][1]
+    else:
+        model = soft_vote(named, [m["weight"] for m in public], data.X, data.y)
+        single = None
+    report["seconds"] = time.monotonic() - t0
+    release_feature_cache(model)  # the search's cache folder goes when fit ends
+    release_feature_cache(single)
+    return EnsembleFit(model, public, selection.score, report, single)
+
+
+#: seconds kept before the deadline for loading fold models and assembling the vote
+_ASSEMBLY_SECONDS = 1.0
+
+
+def _member_models(runner, members, best, best_pipeline, best_source, data, report) -> dict:
+    """trial number -> the fitted model standing for that member."""
+    budget = runner.budget
+    models: dict = {}
+    jobs, waiting = [], []
+    now = time.monotonic()
+    left = math.inf if budget.deadline is None else budget.deadline - _ASSEMBLY_SECONDS - now
+    lanes = [0.0] * runner.n_workers  # predicted busy seconds per worker
+    for trial, entry, _ in members:
+        if trial is best and best_source == "refit":
+            models[trial.number] = best_pipeline
+            report["refit"].append(trial.number)
+            continue
+        needs = budget.expected_refit(trial)
+        lane = min(range(len(lanes)), key=lanes.__getitem__)
+        if lanes[lane] + needs <= left:
+            lanes[lane] += needs
+            epochs = dict(trial.meta).get("best_epoch")
+            jobs.append(Job(trial.candidate, "refit", epochs=epochs))
+            waiting.append((trial, entry))
+        else:
+            _bag(trial, entry, data, models, report)
+    if jobs:
+        until = None if budget.deadline is None else budget.deadline - _ASSEMBLY_SECONDS
+        try:
+            results = runner.run(jobs, until=until)
+        except KeyboardInterrupt:
+            results = [TrialResult.stopped(0.0, StopCause.INTERRUPTED)] * len(jobs)
+        for (trial, entry), result in zip(waiting, results):
+            if result.ok:
+                models[trial.number] = result.pipeline
+                report["refit"].append(trial.number)
+            else:
+                _bag(trial, entry, data, models, report)
+    return models
+
+
+def _bag(trial, entry, data, models: dict, report: dict) -> None:
+    """The member as the soft vote of its fold models, if they can serve."""
+    classes = np.unique(data.y)
+    try:
+        folds = [m for m in entry.fold_models() if np.array_equal(m.classes_, classes)]
+    except Exception as exc:  # a lost or unreadable file: the member is dropped
+        report["dropped"].append({"trial": trial.number, "why": f"{type(exc).__name__}: {exc}"})
+        return
+    if not folds:
+        why = "no fold model saw every class"
+        report["dropped"].append({"trial": trial.number, "why": why})
+        return
+    models[trial.number] = (
+        folds[0]
+        if len(folds) == 1
+        else soft_vote([(f"fold{i}", m) for i, m in enumerate(folds)], None, data.X, data.y)
+    )
+    report["bagged"].append(trial.number)

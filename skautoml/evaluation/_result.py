@@ -68,6 +68,10 @@ class TrialResult:
     protocol: str | None = None
     #: a network's epoch (from 1) of lowest validation loss, on the first split
     best_epoch: int | None = None
+    #: ensembles: out-of-fold class probabilities (float32, NaN where unscored)
+    oof: Any = None
+    #: ensembles: every scored fold's fitted pipeline (a worker sends them pickled)
+    fold_models: Any = None
 
     @property
     def ok(self) -> bool:

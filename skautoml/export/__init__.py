@@ -14,7 +14,7 @@ imports only modules below it.
 """
 
 from ..exceptions import ExportError
-from ._script import export_pipeline
+from ._script import export_pipeline, scoring_of
 from ._source import pipeline_to_source
 
-__all__ = ["ExportError", "export_pipeline", "pipeline_to_source"]
+__all__ = ["ExportError", "export_pipeline", "pipeline_to_source", "scoring_of"]

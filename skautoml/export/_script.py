@@ -19,7 +19,7 @@ from ._imports import _Imports
 from ._layout import _INDENT, _WIDTH, _comment, _layout, _str_literal
 from ._source import _render
 
-__all__ = ["export_pipeline"]
+__all__ = ["export_pipeline", "scoring_of"]
 
 #: Names the script defines or uses as locals; imports must not shadow them.
 _SCRIPT_NAMES = (
@@ -298,3 +298,19 @@ def _installed_version() -> str:
         return version("skautoml")
     except PackageNotFoundError:
         return "(unknown version)"
+
+
+def scoring_of(scoring, default: str) -> dict:
+    """The ``scoring`` and ``notes`` arguments of :func:`export_pipeline` for a
+    search's ``scoring``: the scorer by name, else the model's own ``score``
+    (``default``), with a note saying so."""
+    if scoring is None or isinstance(scoring, str):
+        return {"scoring": scoring or default}
+    name = getattr(scoring, "__name__", type(scoring).__name__)
+    return {
+        "scoring": None,
+        "notes": (
+            f"The CV score above comes from the custom scorer {name!r}; the script "
+            f"reports the pipeline's own score ({default}).",
+        ),
+    }

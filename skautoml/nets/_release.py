@@ -25,7 +25,8 @@ def release_feature_cache(estimator) -> None:
     Parameters
     ----------
     estimator : object
-        A pipeline (its ``steps`` and ``transformer_list`` are walked) or any
+        A pipeline (its ``steps`` and ``transformer_list`` are walked), an
+        ensemble (its fitted ``estimators_`` and a frozen ``estimator``) or any
         estimator.
     """
     module = sys.modules.get(_FEATURE_CACHE)
@@ -39,3 +40,7 @@ def release_feature_cache(estimator) -> None:
         for attr in ("steps", "transformer_list"):
             for item in getattr(obj, attr, None) or ():
                 seen.append(item[1])
+        seen.extend(getattr(obj, "estimators_", None) or ())  # a fitted vote's members
+        inner = obj.__dict__.get("estimator") if hasattr(obj, "__dict__") else None
+        if inner is not None:  # a FrozenEstimator's model
+            seen.append(inner)

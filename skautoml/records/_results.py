@@ -88,7 +88,7 @@ def leaderboard_frame(results: dict) -> pd.DataFrame:
     ]
     # what kind of model, how it was scored and what it cost (wall seconds, and
     # the cost model's prediction for image networks)
-    shown = ("kind", "protocol", "duration", "predicted_seconds")
+    shown = ("kind", "protocol", "duration", "predicted_seconds", "ensemble_weight")
     extra = [k for k in (*shown, "generation", "operator", "parents", "fidelity") if k in results]
     frame = pd.DataFrame({c: results[c] for c in columns + extra})
     frame.insert(0, "trial", np.arange(len(frame)))

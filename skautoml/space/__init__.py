@@ -19,7 +19,7 @@ this package imports them all.
 from ._candidate import Candidate, Step, candidate_from_json, candidate_to_json
 from ._components import COMPONENTS, Component, register
 from ._composite import StackingTransformer
-from ._context import BuildContext
+from ._context import BuildContext, context_for
 from ._dimensions import Categorical, Float, Integer
 from ._presets import PRESETS, check_preset, make_space
 from ._space import PASSTHROUGH, SearchSpace, Slot, build_pipeline
@@ -30,6 +30,7 @@ __all__ = [
     "PASSTHROUGH",
     "PRESETS",
     "BuildContext",
+    "context_for",
     "Candidate",
     "Categorical",
     "Component",

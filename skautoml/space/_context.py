@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import dataclass
 
-__all__ = ["BuildContext"]
+__all__ = ["BuildContext", "context_for"]
 
 
 @dataclass(frozen=True)
@@ -48,3 +49,43 @@ class BuildContext:
     device: str = "cpu"
     backbones: tuple = ()
     cache_dir: str | None = None
+
+
+def context_for(profile, seed: int, n_classes: int, *, device: str, backbone) -> BuildContext:
+    """The context of a ``fit`` on data profiled as ``profile``.
+
+    Tabular data imports no torch: ``device`` stays as given (``"auto"`` is
+    resolved by a network factory, in the worker that builds the network),
+    and the default ``backbone`` means no custom body; only a user's network
+    is resolved. Image data resolves the device and the backbones, and makes
+    the folder of cached backbone features (``fit`` removes it).
+    """
+    from ..nets import resolve_backbones  # torch-free
+
+    if profile.image_format is None:  # tabular: a user's network is fine-tuned
+        if isinstance(backbone, str) and backbone == "auto":
+            image: dict = {"backbones": ()}
+        else:
+            from ..nets import resolve_tabular_backbones
+
+            image = {"backbones": resolve_tabular_backbones(backbone)}
+    else:
+        from ..nets import resolve_device  # imports torch: image data only
+
+        device = resolve_device(device)
+        image = {
+            "kind": "image",
+            "image_shape": profile.image_format.shape,
+            "backbones": resolve_backbones(backbone, device),
+            "cache_dir": tempfile.mkdtemp(prefix="skautoml-features-"),
+        }
+    return BuildContext(
+        n_samples=profile.n_samples,
+        n_features=profile.n_features,
+        n_classes=n_classes,
+        categorical_columns=profile.categorical_columns,
+        has_missing=profile.has_missing,
+        seed=seed,
+        device=device,
+        **image,
+    )

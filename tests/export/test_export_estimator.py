@@ -19,6 +19,8 @@ from sklearn.datasets import make_classification
 from sklearn.model_selection import train_test_split
 
 skautoml = pytest.importorskip("skautoml")
+from skautoml.evaluation import export_form  # noqa: E402
+
 AutoFineTuneClassifier = getattr(skautoml, "AutoFineTuneClassifier", None)
 pytestmark = pytest.mark.skipif(
     AutoFineTuneClassifier is None or not hasattr(AutoFineTuneClassifier, "export"),
@@ -41,6 +43,26 @@ def test_fit_export_run_round_trip(tmp_path):
     clf = AutoFineTuneClassifier(max_trials=3, cv=2, random_state=0, search="random")
     clf.fit(frame.drop(columns=["label"]), frame["label"])
     _check_round_trip(clf, frame, tmp_path)
+
+
+def test_ensemble_fit_export_run_round_trip(tmp_path):
+    """An ensemble exports as a weighted soft vote of scikit-learn parts; the
+    script's model, refit on the estimator's rows, predicts what it predicts."""
+    frame = _frame()
+    X, y = frame.drop(columns=["label"]), frame["label"]
+    # with this seed selection keeps three classical pipelines (checked below)
+    clf = AutoFineTuneClassifier(
+        max_trials=8, cv=3, random_state=2, search="random", time_budget=None
+    ).fit(X, y)
+    assert len(clf.ensemble_) > 1, clf.ensemble_
+    source = _check_round_trip(clf, frame, tmp_path)
+    assert "VotingClassifier(" in source and 'voting="soft"' in source
+    # no budget: every member was refit on all rows, so the exported model
+    # refit on the same rows reproduces the estimator's own predictions
+    assert not clf.search_report_["ensemble"]["bagged"]
+    refit = clone(export_form(clf.ensemble_model_)).fit(X, y)
+    np.testing.assert_array_equal(refit.predict(X), clf.predict(X))
+    np.testing.assert_allclose(refit.predict_proba(X), clf.predict_proba(X), rtol=1e-6)
 
 
 def test_genetic_fit_export_run_round_trip(tmp_path):
@@ -99,7 +121,9 @@ def _check_round_trip(clf, frame, tmp_path):
     assert "held-out" in result.stdout
 
     module = import_script(script, "exported_by_estimator")
-    assert_same_params(module.make_pipeline(), clf.best_pipeline_)
+    # what the script builds: the best pipeline, or the ensemble's soft vote
+    model = clf.best_pipeline_ if clf.ensemble_model_ is None else export_form(clf.ensemble_model_)
+    assert_same_params(module.make_pipeline(), model)
 
     data = pd.read_csv(csv)
     y = data["label"]
@@ -108,9 +132,9 @@ def _check_round_trip(clf, frame, tmp_path):
     import torch
 
     torch.manual_seed(0)  # what the script does before fitting a network
-    expected = clone(clf.best_pipeline_).fit(X_train, y_train).predict(X_test)
+    expected = clone(model).fit(X_train, y_train).predict(X_test)
     saved = load_saved_model(tmp_path / "model.pkl", script)
-    assert_same_params(saved, clf.best_pipeline_)
+    assert_same_params(saved, model)
     np.testing.assert_array_equal(saved.predict(X_test), expected)
     return returned
 
