@@ -69,6 +69,13 @@ def _parser() -> argparse.ArgumentParser:
     fit.add_argument("--scoring", default=None, help="a scikit-learn scorer name")
     fit.add_argument("--n-jobs", type=int, default=None)
     fit.add_argument("--random-state", type=int, default=0)
+    fit.add_argument(
+        "--ensemble-size",
+        type=int,
+        default=None,
+        help="rounds of ensemble selection; 1 keeps the single best pipeline "
+        "(default: the estimator's)",
+    )
     fit.add_argument("--output", default="skautoml_model.pkl", help="where to save the model")
     fit.add_argument(
         "--export",
@@ -142,13 +149,21 @@ def _fit(args) -> int:
         random_state=args.random_state,
         verbose=0 if args.quiet else 1,
     )
+    if args.ensemble_size is not None:
+        clf.set_params(ensemble_size=args.ensemble_size)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         clf.fit(X, y)
-    board = clf.leaderboard()[["rank", "pipeline", "score", "std", "mean_fit_time", "status"]]
+    columns = ["rank", "pipeline", "score", "std", "mean_fit_time", "status", "ensemble_weight"]
+    board = clf.leaderboard()[columns]
     _out(board.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
     _out()
     _out(f"best: {clf.best_candidate_.candidate.describe()}  cv score {clf.best_score_:.4f}")
+    if len(clf.ensemble_) > 1:
+        _out(
+            f"ensemble: {len(clf.ensemble_)} pipelines, out-of-fold score "
+            f"{clf.ensemble_score_:.4f} (weights in the leaderboard's ensemble_weight)"
+        )
     for w in caught:
         sys.stderr.write(f"warning: {w.message}\n")
     with open(args.output, "wb") as fh:

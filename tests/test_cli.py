@@ -70,8 +70,23 @@ def test_export_writes_a_runnable_script(csv_path, tmp_path, capsys):
     spec = importlib.util.spec_from_file_location("cli_exported", script)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)  # the script is importable: main() is guarded
-    pipe = module.make_pipeline()
-    assert [name for name, _ in pipe.steps] == [name for name, _ in clf.best_pipeline_.steps]
+    model = module.make_pipeline()
+    if clf.ensemble_model_ is None:
+        assert [name for name, _ in model.steps] == [name for name, _ in clf.best_pipeline_.steps]
+    else:  # an ensemble: a soft vote with one pipeline per member
+        assert [name for name, _ in model.estimators] == [
+            f"trial{m['trial']}" for m in clf.ensemble_
+        ]
+
+
+def test_ensemble_size_reaches_the_estimator(csv_path, tmp_path, capsys):
+    args = ["fit", str(csv_path), "--target", "label", "--max-trials", "2", "--cv", "2"]
+    args += ["--search", "random", "--search-space", "fast", "--quiet", "--ensemble-size", "1"]
+    args += ["--output", str(tmp_path / "model.pkl")]
+    assert main(args) == 0
+    with open(tmp_path / "model.pkl", "rb") as fh:
+        clf = pickle.load(fh)
+    assert clf.ensemble_size == 1 and clf.ensemble_model_ is None
 
 
 @pytest.mark.parametrize(
