@@ -3,14 +3,19 @@
 Greedy forward selection with replacement, as auto-sklearn's
 ``EnsembleSelection`` does: start from nothing; in each of ``size`` rounds
 add the pool member (possibly one already in) whose addition gives the
-averaged predictions the best score. The ensemble is the best one along the
-way (Caruana et al.'s advice), so it never scores below the best single
-member; the weights are how often each member was picked in its rounds.
-The score is the search's own scorer, averaged over the same CV splits as
-the trials' scores, so that ``ensemble_size=1`` picks the best single trial
-of the pool and the ensemble's out-of-fold score is comparable to
-:attr:`best_score_`. Ties go to a member drawn with the fit's random
-generator: the selection is deterministic for a given ``random_state``.
+averaged predictions the best score, and keep the best ensemble along the
+rounds (Caruana et al.'s advice); the weights are how often each member was
+picked. The score is the search's own scorer, averaged over the same CV
+splits as the trials' scores, so that the ensemble's out-of-fold score is
+comparable to :attr:`best_score_`.
+
+``fit`` bags the selection (Caruana et al., 2006, "Getting the most out of
+ensemble selection"): :data:`BAGS` greedy selections, each over a random
+half of the pool, averaged. On small data a plain selection fits the noise
+of the out-of-fold rows; on development splits bagging scored higher (see
+``docs/benchmarks.md``, "Choosing the selection"). Ties and bags are drawn
+with the fit's random generator: the selection is deterministic for a given
+``random_state``.
 
 The fitted ensemble is scikit-learn's soft-voting
 :class:`~sklearn.ensemble.VotingClassifier` over the members, each wrapped in
@@ -29,10 +34,16 @@ from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.ensemble import VotingClassifier
 from sklearn.frozen import FrozenEstimator
 
-__all__ = ["Selection", "export_form", "select_ensemble", "soft_vote"]
+__all__ = ["BAGS", "Selection", "export_form", "select_ensemble", "soft_vote"]
 
 #: the scorer whose value selection computes directly from the probabilities
 _ACCURACY = "make_scorer(accuracy_score, response_method='predict')"
+
+#: bagged selection: bags, and the share of the pool in each (Caruana et al., 2006)
+BAGS = 20
+BAG_FRACTION = 0.5
+#: with a scorer other than accuracy, at most this many scorer calls go to bags
+GENERAL_SCORER_CALLS = 1500
 
 
 @dataclass(frozen=True)
@@ -43,13 +54,16 @@ class Selection:
     picked) and sums to 1; ``score`` is the ensemble's out-of-fold score;
     ``rounds`` how many of the rounds make the ensemble: the prefix of the
     rounds with the best score; ``trajectory`` the score after each round
-    that ran (fewer than asked only when ``until`` came first).
+    that ran (fewer than asked only when ``until`` came first). Bagged
+    selection (``bags`` > 1) reports the rounds asked and its final score as
+    the trajectory.
     """
 
     weights: np.ndarray
     score: float
     rounds: int
     trajectory: tuple[float, ...]
+    bags: int = 1
 
 
 class _Scored(ClassifierMixin, BaseEstimator):
@@ -108,8 +122,18 @@ def select_ensemble(
     *,
     classes=None,
     until: float | None = None,
+    bags: int = 1,
+    bag_fraction: float = BAG_FRACTION,
 ) -> Selection:
     """Caruana's greedy selection with replacement over ``predictions``.
+
+    With ``bags > 1``, bagged ensemble selection (Caruana et al., 2006):
+    the greedy selection runs on ``bags`` random subsets of ``bag_fraction``
+    of the members, and the weights are the mean of the bags' weights. No
+    single lucky member then dominates, which on small data keeps the
+    selection from fitting the out-of-fold rows' noise. Scorers other than
+    accuracy cost a scorer call per member and round, so they get as many
+    bags as :data:`GENERAL_SCORER_CALLS` allows (at least one).
 
     Parameters
     ----------
@@ -125,11 +149,15 @@ def select_ensemble(
     size : int
         The number of rounds (``1`` picks the single best member).
     rng : numpy.random.RandomState
-        Breaks ties.
+        Breaks ties and draws the bags.
     classes : ndarray, default=None
         The class labels in column order (``np.unique(y)`` when ``None``).
     until : float, default=None
-        A ``time.monotonic()`` deadline after which no new round starts.
+        A ``time.monotonic()`` deadline after which no new round or bag starts.
+    bags : int, default=1
+        How many bags; ``1`` is plain selection over every member.
+    bag_fraction : float, default=BAG_FRACTION
+        The share of the members in each bag.
 
     Returns
     -------
@@ -138,6 +166,29 @@ def select_ensemble(
     classes = np.unique(y) if classes is None else np.asarray(classes)
     score = _fold_scorer(y, splits, scorer, classes)
     preds = [np.nan_to_num(np.asarray(p, dtype=np.float64)) for p in predictions]
+    n = len(preds)
+    per_bag = max(1, int(round(bag_fraction * n))) if bags > 1 else n
+    if bags > 1 and repr(scorer) != _ACCURACY:
+        bags = max(1, min(bags, GENERAL_SCORER_CALLS // (int(size) * per_bag * len(splits))))
+    if bags <= 1 or per_bag >= n:
+        return _greedy(preds, score, size, rng, until)
+    weights = np.zeros(n)
+    done = 0
+    for b in range(bags):
+        if b and until is not None and time.monotonic() >= until:
+            break
+        members = np.sort(rng.choice(n, per_bag, replace=False))
+        chosen = _greedy([preds[i] for i in members], score, size, rng, until)
+        weights[members] += chosen.weights
+        done += 1
+    weights /= done
+    averaged = sum(w * p for w, p in zip(weights, preds) if w > 0)
+    final = score(averaged)
+    return Selection(weights, final, int(size), (final,), bags=done)
+
+
+def _greedy(preds, score, size, rng, until) -> Selection:
+    """Plain greedy selection with replacement; the best prefix of the rounds."""
     total = np.zeros_like(preds[0])
     picks: list[int] = []
     trajectory: list[float] = []

@@ -16,7 +16,7 @@ from ..exceptions import SearchWarning
 from ..nets import release_feature_cache  # torch-free
 from ..records import StopCause, Trial
 from ._cv import EvalData, fit_candidate
-from ._ensemble import select_ensemble, soft_vote
+from ._ensemble import BAGS, select_ensemble, soft_vote
 from ._executors import TrialRunner
 from ._jobs import Job
 from ._result import TrialResult
@@ -191,8 +191,10 @@ def build_ensemble(
         size,
         rng,
         until=until,
+        bags=BAGS,
     )
     report["rounds"] = selection.rounds
+    report["bags"] = selection.bags
     report["trajectory"] = [round(v, 6) for v in selection.trajectory]
     report["selection_seconds"] = time.monotonic() - t0
     chosen = [

@@ -38,3 +38,13 @@ def test_a_job_stops_at_the_earlier_limit_with_its_cause():
     # the refit has no trial limit, only the deadline it is given
     assert budget.stop_at(60.0, now=50.0, refit=True) == (60.0, StopCause.BUDGET)
     assert Budget.unlimited().stop_at(None) == (None, None)
+
+
+def test_ensembles_keep_back_a_little_more_but_never_a_tiny_budget():
+    trials = [trial(0, 0.9, 4.0)]
+    plain = Budget.start(60, train_fraction=0.5, now=0.0)
+    ensemble = Budget.start(60, train_fraction=0.5, now=0.0, ensemble=True)
+    assert ensemble.reserve(trials) == pytest.approx(plain.reserve(trials) + 2.0)
+    # at most 5 % of the budget: a 4 s budget keeps 0.2 s for the ensemble
+    tiny = Budget.start(4, now=0.0, ensemble=True)
+    assert tiny.reserve([]) == pytest.approx(2.0 + 0.2)
