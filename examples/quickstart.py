@@ -16,11 +16,13 @@ X_train, X_test, y_train, y_test = train_test_split(
 clf = AutoFineTuneClassifier(search="bayes", time_budget=60, random_state=0, verbose=1)
 clf.fit(X_train, y_train)
 
-board = clf.leaderboard()[["rank", "pipeline", "score", "std", "mean_fit_time", "status"]]
+columns = ["rank", "pipeline", "score", "std", "mean_fit_time", "status", "ensemble_weight"]
+board = clf.leaderboard()[columns]
 print(board.head(15).to_string(index=False))
 print()
 print(f"best pipeline : {clf.best_candidate_.candidate.describe()}")
 print(f"cv accuracy   : {clf.best_score_:.4f}")
+print(f"ensemble      : {len(clf.ensemble_)} pipeline(s), out-of-fold {clf.ensemble_score_:.4f}")
 print(f"test accuracy : {clf.score(X_test, y_test):.4f}")
 print(f"trials        : {clf.n_trials_} ({clf.search_report_['stop_reason']})")
 print(f"fit wall time : {clf.search_report_['total_seconds']:.1f} s")

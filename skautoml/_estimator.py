@@ -118,8 +118,9 @@ class AutoFineTuneClassifier(ClassifierMixin, AutoFineTuneBase):
         file made with other settings, data or skautoml version; ``"force"``
         reuses its trials anyway; ``False`` starts the file afresh.
     ensemble_size : int, default=25
-        Rounds of Caruana's greedy ensemble selection (with replacement) over
-        the out-of-fold predictions of the best 20 trials; ``predict`` and
+        Rounds of Caruana's greedy ensemble selection (with replacement,
+        bagged over random halves of the pool) over the out-of-fold
+        predictions of the best 20 trials; ``predict`` and
         ``predict_proba`` then average the selected members' probabilities
         with their weights. ``1`` turns ensembles off: the single best
         pipeline predicts. The default was chosen by measurement; see

@@ -1,0 +1,142 @@
+"""Which selection rule: plain greedy, bagged greedy or top-k averaging (development splits).
+
+For each data set and seed, one ``fit`` (``time_budget=--budget``) on the
+*development* split (stratified 75/25 with ``random_state=1``, never the
+reported split's 0) keeps its ensemble pool beside a checkpoint; the pool's
+out-of-fold predictions are then selected from with each rule, and each
+selection is scored on the development test rows with the members' fold
+models (bagging), so that every rule is compared on the same trials.
+
+    .venv/bin/python benchmarks/study_ensemble_selection.py --jobs 2
+
+Writes ``benchmarks/results/ensemble_selection.csv`` and the table between
+``<!-- ensemble-selection:start -->`` and ``<!-- ensemble-selection:end -->``
+in ``docs/benchmarks.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+import bench_ensemble as bench  # noqa: E402
+import bench_field as field  # noqa: E402
+
+OUT = HERE / "results" / "ensemble_selection.csv"
+START, END = "<!-- ensemble-selection:start -->", "<!-- ensemble-selection:end -->"
+RULES = ["single", "greedy25", "bagged25", "top3", "top5"]
+DATASETS = ["pima", "credit", "breast_cancer", "wine", "digits", "iris"]
+
+
+def one(dataset: str, seed: int, budget: float) -> dict:
+    from _run_peer import DATASETS as LOADERS
+    from sklearn.metrics import get_scorer
+    from sklearn.model_selection import train_test_split
+
+    from skautoml import AutoFineTuneClassifier
+    from skautoml.evaluation import EnsemblePool, make_splits, select_ensemble
+
+    X, y = LOADERS[dataset]()
+    X_tr, X_te, y_tr, y_te = train_test_split(
+        np.asarray(X, dtype=float), y, test_size=0.25, stratify=y, random_state=1
+    )
+    with tempfile.TemporaryDirectory() as folder:
+        checkpoint = os.path.join(folder, "search.jsonl")
+        clf = AutoFineTuneClassifier(time_budget=budget, random_state=seed, checkpoint=checkpoint)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            clf.fit(X_tr, y_tr)
+        pool = EnsemblePool(checkpoint + ".pool")  # the fit's pool, kept beside its checkpoint
+        ok = {t.candidate for t in clf.trials_ if t.ok}
+        entries = [e for e in pool.entries() if e.candidate in ok and e.n_folds == clf.cv]
+        fit_seed = int(np.random.RandomState(seed).randint(np.iinfo(np.int32).max))
+        splits = make_splits(clf.cv, X_tr, y_tr, fit_seed)
+        classes = np.unique(y_tr)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            test = [
+                np.mean([m.predict_proba(X_te) for m in e.fold_models()], axis=0) for e in entries
+            ]
+    oofs = [e.oof for e in entries]
+    accuracy = get_scorer("accuracy")
+
+    def score(weights) -> float:
+        proba = sum(w * p for w, p in zip(weights, test) if w > 0)
+        return float(np.mean(classes[np.argmax(proba, axis=1)] == y_te))
+
+    row = {"dataset": dataset, "seed": seed, "pool": len(entries)}
+    row["single"] = score(np.eye(len(entries))[0])
+    rng = np.random.RandomState(seed)
+    row["greedy25"] = score(select_ensemble(oofs, y_tr, splits, accuracy, 25, rng).weights)
+    rng = np.random.RandomState(seed)
+    row["bagged25"] = score(select_ensemble(oofs, y_tr, splits, accuracy, 25, rng, bags=20).weights)
+    for k in (3, 5):
+        k_ = min(k, len(entries))
+        row[f"top{k}"] = score(np.r_[np.full(k_, 1 / k_), np.zeros(len(entries) - k_)])
+    return row
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--seeds", default="0,1,2")
+    p.add_argument("--budget", type=float, default=30)
+    p.add_argument("--jobs", type=int, default=1)
+    p.add_argument("--_one", help=argparse.SUPPRESS)
+    args = p.parse_args(argv)
+    if args._one:
+        spec = json.loads(args._one)
+        print(json.dumps(one(spec["dataset"], spec["seed"], spec["budget"])), flush=True)
+        return 0
+    items = [(d, int(s)) for s in args.seeds.split(",") for d in DATASETS]
+
+    def run(item):
+        spec = json.dumps({"dataset": item[0], "seed": item[1], "budget": args.budget})
+        out = subprocess.run(
+            [sys.executable, __file__, "--_one", spec],
+            capture_output=True,
+            text=True,
+            env={**os.environ, **bench._ONE_CORE},
+        )
+        lines = [ln for ln in out.stdout.splitlines() if ln.startswith("{")]
+        row = json.loads(lines[-1]) if lines else {"dataset": item[0], "seed": item[1]}
+        print(json.dumps(row), flush=True)
+        return row
+
+    rows = list(bench._run_grid(items, args.jobs, run))
+    field.write_csv(OUT, rows, ["dataset", "seed", "pool", *RULES])
+    lines = [
+        START,
+        f"Development splits (`random_state=1`), one fit of {args.budget:g} s per data set "
+        f"and seed (seeds {args.seeds}), {args.jobs} at a time with one core each; every rule "
+        "selects from the same fit's pool (25 rounds; bagged: 20 bags of half the pool) and "
+        "is scored on the development test rows with the members' fold models. Command: "
+        f"`.venv/bin/python benchmarks/study_ensemble_selection.py --jobs {args.jobs}`.",
+        "",
+        "| data set | " + " | ".join(RULES) + " |",
+        "|---|" + "---|" * len(RULES),
+    ]
+    means = {r: [] for r in RULES}
+    for d in DATASETS:
+        sel = [r for r in rows if r["dataset"] == d and "single" in r]
+        cells = [bench._mean([r[k] for r in sel]) for k in RULES]
+        for k, c in zip(RULES, cells):
+            means[k].append(c)
+        lines.append(f"| {d} | " + " | ".join(f"{c:.4f}" for c in cells) + " |")
+    lines.append("| **mean** | " + " | ".join(f"{bench._mean(means[k]):.4f}" for k in RULES) + " |")
+    lines.append(END)
+    field.write_section("\n".join(lines), START, END, "Choosing the selection")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
