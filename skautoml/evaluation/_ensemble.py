@@ -167,7 +167,8 @@ def select_ensemble(
     score = _fold_scorer(y, splits, scorer, classes)
     preds = [np.nan_to_num(np.asarray(p, dtype=np.float64)) for p in predictions]
     n = len(preds)
-    per_bag = max(1, int(round(bag_fraction * n))) if bags > 1 else n
+    # a bag of one member would weigh members by chance, not by score
+    per_bag = max(2, int(round(bag_fraction * n))) if bags > 1 else n
     if bags > 1 and repr(scorer) != _ACCURACY:
         bags = max(1, min(bags, GENERAL_SCORER_CALLS // (int(size) * per_bag * len(splits))))
     if bags <= 1 or per_bag >= n:

@@ -132,7 +132,8 @@ class EnsembleFit:
 
     @classmethod
     def alone(cls, best: Trial, report: dict | None = None, pipeline=None) -> EnsembleFit:
-        """The one-member ensemble of the best trial (ensembles off)."""
+        """The one-member ensemble of the best trial: ensembles off, or
+        selection kept the best alone, or no other member could serve."""
         members = [{"trial": best.number, "weight": 1.0, "pipeline": best.candidate.describe()}]
         return cls(None, members, best.mean_score, report or {}, pipeline)
 
@@ -175,9 +176,9 @@ def build_ensemble(
     """
     t0 = time.monotonic()
     budget = runner.budget
-    numbers = {t.candidate: t for t in trials if t.ok}
+    by_candidate = {t.candidate: t for t in trials if t.ok}
     folds = len(best.test_scores)
-    entries = [e for e in pool.entries() if e.candidate in numbers and e.n_folds >= folds]
+    entries = [e for e in pool.entries() if e.candidate in by_candidate and e.n_folds >= folds]
     report = {"size": size, "pool": len(entries), "refit": [], "bagged": [], "dropped": []}
     if not entries:
         report["why"] = "no trial in the pool (no predict_proba, or none kept)"
@@ -202,7 +203,7 @@ def build_ensemble(
         for i in np.argsort(-selection.weights, kind="stable")
         if selection.weights[i] > 0
     ]
-    members = [(numbers[e.candidate], e, w) for e, w in chosen]
+    members = [(by_candidate[e.candidate], e, w) for e, w in chosen]
     if len(members) == 1 and members[0][0] is best:
         fit = EnsembleFit.alone(best, report, best_pipeline)
         fit.score = selection.score

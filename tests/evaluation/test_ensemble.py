@@ -103,6 +103,9 @@ def test_bagged_selection_averages_the_bags_and_is_reproducible():
         preds, Y, ALL_ROWS, get_scorer("neg_log_loss"), 500, np.random.RandomState(0), bags=10
     )
     assert few.bags == 1
+    # two members: a bag of one would weigh them by chance; plain selection runs
+    pair = select_ensemble([A, C], Y, ALL_ROWS, accuracy, 3, np.random.RandomState(0), bags=10)
+    assert pair.bags == 1 and tuple(pair.weights) == (1.0, 0.0)
 
 
 def test_any_scorer_works_and_the_accuracy_shortcut_agrees_with_the_scorer():
