@@ -23,6 +23,7 @@ from skautoml.evaluation import (
     evaluate_candidate,
     export_form,
     select_ensemble,
+    select_members,
 )
 from skautoml.records import Trial, TrialStatus
 from skautoml.space import BuildContext, Candidate, Step
@@ -195,18 +196,24 @@ def test_members_without_time_to_refit_vote_with_their_fold_models(small_data):
     budget = Budget(started=time.monotonic(), deadline=time.monotonic() + 5.0)
     with TrialRunner(data, budget, isolate=False) as runner:
         best_model = clone(pool.entries()[0].fold_models()[0]).fit(data.X, data.y)
-        fit = build_ensemble(
-            runner, pool, trials, best, best_model, "refit", data, 10, np.random.RandomState(0)
-        )
-    pool.close()
+        selected = select_members(budget, pool, trials, best, data, 10, np.random.RandomState(0))
+        fit = build_ensemble(runner, selected, best, best_model, "refit", data)
     assert sum(m["weight"] for m in fit.members) == pytest.approx(1.0)
     report = fit.report
-    assert report["refit"] in ([], [best.number])
+    # with this data all three members are selected; the best is its own refit
+    assert len(fit.members) == 3 and report["refit"] == [best.number]
     others = {m["trial"] for m in fit.members} - {best.number}
     assert set(report["bagged"]) == others
-    if fit.model is not None:
-        proba = fit.model.predict_proba(data.X)
-        np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-6)
+    # a bagged member predicts the mean of its fold models' probabilities
+    for name, member in fit.model.named_estimators_.items():
+        number = int(name.removeprefix("trial"))
+        if number in others:
+            entry = next(e for e in pool.entries() if e.candidate == trials[number].candidate)
+            expected = np.mean([m.predict_proba(data.X) for m in entry.fold_models()], axis=0)
+            np.testing.assert_allclose(member.predict_proba(data.X), expected, rtol=1e-6)
+    proba = fit.model.predict_proba(data.X)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-6)
+    pool.close()
 
 
 @pytest.fixture
@@ -243,12 +250,10 @@ def test_the_estimator_predicts_with_the_ensemble_and_reports_it(wine):
     report = clf.search_report_["ensemble"]
     assert report["bags"] == 20 and report["pool"] == 8
     assert clf.ensemble_score_ == pytest.approx(report["trajectory"][-1], abs=1e-6)
-    if len(members) > 1:
-        vote = clf.ensemble_model_
-        expected = sum(
-            m["weight"] * est.predict_proba(X) for m, est in zip(members, vote.estimators_)
-        )
-        np.testing.assert_allclose(clf.predict_proba(X), expected, rtol=1e-6)
+    assert len(members) > 1  # with this data selection keeps several trials
+    vote = clf.ensemble_model_
+    expected = sum(m["weight"] * est.predict_proba(X) for m, est in zip(members, vote.estimators_))
+    np.testing.assert_allclose(clf.predict_proba(X), expected, rtol=1e-6)
     again = pickle.loads(pickle.dumps(clf))
     np.testing.assert_array_equal(again.predict(X), clf.predict(X))
     assert clone(clf).get_params()["ensemble_size"] == clf.ensemble_size
@@ -297,8 +302,7 @@ def test_a_resumed_search_rebuilds_the_same_ensemble(wine, tmp_path):
 def test_export_form_of_an_ensemble_is_a_weighted_soft_vote(wine):
     X, y = wine
     clf = _est().fit(X, y)
-    if clf.ensemble_model_ is None:
-        pytest.skip("selection picked one member")
+    assert clf.ensemble_model_ is not None  # with this data selection keeps several trials
     form = export_form(clf.ensemble_model_)
     assert form.voting == "soft"
     assert form.weights == [m["weight"] for m in clf.ensemble_]
