@@ -41,6 +41,7 @@ from .evaluation import (
     n_workers,
     refit_best,
     run_search,
+    select_members,
     start_worker_server,
     worker_threads,
 )
@@ -244,19 +245,17 @@ class AutoFineTuneBase(BaseEstimator):
             if best is None:
                 raise AllTrialsFailedError(all_failed_message(trials))
             t0 = time.perf_counter()
+            # the selection first (pure computation, in the time kept for it),
+            # then the refits: a late refit cannot cut the selection short
+            selected = None
+            if pool is not None:
+                rng = np.random.RandomState(seed)
+                selected = select_members(budget, pool, trials, best, data, self.ensemble_size, rng)
             self.best_pipeline_, refit_source = refit_best(runner, best, trials, data, stacklevel=4)
             ensemble = EnsembleFit.alone(best)
-            if pool is not None:
+            if selected is not None:
                 ensemble = build_ensemble(
-                    runner,
-                    pool,
-                    trials,
-                    best,
-                    self.best_pipeline_,
-                    refit_source,
-                    data,
-                    self.ensemble_size,
-                    np.random.RandomState(seed),
+                    runner, selected, best, self.best_pipeline_, refit_source, data
                 )
             self.refit_time_ = time.perf_counter() - t0
             release_feature_cache(self.best_pipeline_)

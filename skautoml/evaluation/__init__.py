@@ -8,7 +8,14 @@ from ._executors import KeptModel, TrialRunner, start_worker_server
 from ._fidelity import SuccessiveHalving
 from ._jobs import Job
 from ._pool import POOL_SIZE, EnsemblePool
-from ._refit import EnsembleFit, build_ensemble, make_splits, refit_best
+from ._refit import (
+    EnsembleFit,
+    Selected,
+    build_ensemble,
+    make_splits,
+    refit_best,
+    select_members,
+)
 from ._result import TrialResult
 from ._search import SearchResult, run_search
 
@@ -23,6 +30,7 @@ __all__ = [
     "KeptModel",
     "Plan",
     "SearchResult",
+    "Selected",
     "SuccessiveHalving",
     "TrialResult",
     "TrialRunner",
@@ -35,6 +43,7 @@ __all__ = [
     "refit_best",
     "run_search",
     "select_ensemble",
+    "select_members",
     "start_worker_server",
     "worker_threads",
 ]

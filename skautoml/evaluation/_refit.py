@@ -21,7 +21,14 @@ from ._executors import TrialRunner
 from ._jobs import Job
 from ._result import TrialResult
 
-__all__ = ["EnsembleFit", "build_ensemble", "make_splits", "refit_best"]
+__all__ = [
+    "EnsembleFit",
+    "Selected",
+    "build_ensemble",
+    "make_splits",
+    "refit_best",
+    "select_members",
+]
 
 
 def make_splits(cv, X, y, seed: int, *, stacklevel: int = 2) -> list:
@@ -152,37 +159,32 @@ class EnsembleFit:
         return weights
 
 
-def build_ensemble(
-    runner: TrialRunner,
-    pool,
-    trials: list[Trial],
-    best: Trial,
-    best_pipeline,
-    best_source: str,
-    data: EvalData,
-    size: int,
-    rng,
-) -> EnsembleFit:
-    """Select an ensemble from ``pool`` and fit it within the budget.
+@dataclass(frozen=True)
+class Selected:
+    """What :func:`select_members` chose: ``(trial, pool entry, weight)`` per
+    member, heaviest first (empty when the pool had no usable trial), the
+    out-of-fold score and the report so far."""
 
-    Members are picked by :func:`~._ensemble.select_ensemble` over the pool
-    trials scored on at least the best trial's splits. The best trial's
-    refit (``best_pipeline`` when ``best_source`` is ``"refit"``) serves as
-    its member; every other member is refit on all rows when its predicted
-    refit fits before the deadline (largest weight first, ``n_workers`` at a
-    time), else it is the soft vote of its fold models (bagging), loaded from
-    the pool. A member whose fold models cannot be used is dropped and the
-    weights renormalised. ``report`` says which member got what.
-    """
+    members: list
+    score: float
+    report: dict
+
+
+def select_members(
+    budget, pool, trials: list[Trial], best: Trial, data: EvalData, size: int, rng
+) -> Selected:
+    """Select the ensemble from ``pool`` (bagged Caruana selection, see
+    :mod:`._ensemble`) over the trials scored on at least the best trial's
+    splits. It runs before any refit, in the time the :class:`Budget` kept
+    for it, so that a refit running late cannot cut the selection short."""
     t0 = time.monotonic()
-    budget = runner.budget
     by_candidate = {t.candidate: t for t in trials if t.ok}
     folds = len(best.test_scores)
     entries = [e for e in pool.entries() if e.candidate in by_candidate and e.n_folds >= folds]
     report = {"size": size, "pool": len(entries), "refit": [], "bagged": [], "dropped": []}
     if not entries:
         report["why"] = "no trial in the pool (no predict_proba, or none kept)"
-        return EnsembleFit.alone(best, report, best_pipeline)
+        return Selected([], best.mean_score, report)
     until = None if budget.deadline is None else budget.deadline - _ASSEMBLY_SECONDS
     selection = select_ensemble(
         [e.oof for e in entries],
@@ -198,15 +200,39 @@ def build_ensemble(
     report["bags"] = selection.bags
     report["trajectory"] = [round(v, 6) for v in selection.trajectory]
     report["selection_seconds"] = time.monotonic() - t0
-    chosen = [
-        (entries[i], float(selection.weights[i]))
+    members = [
+        (by_candidate[entries[i].candidate], entries[i], float(selection.weights[i]))
         for i in np.argsort(-selection.weights, kind="stable")
         if selection.weights[i] > 0
     ]
-    members = [(by_candidate[e.candidate], e, w) for e, w in chosen]
+    return Selected(members, selection.score, report)
+
+
+def build_ensemble(
+    runner: TrialRunner,
+    selected: Selected,
+    best: Trial,
+    best_pipeline,
+    best_source: str,
+    data: EvalData,
+) -> EnsembleFit:
+    """Fit the ensemble :func:`select_members` chose, within the budget.
+
+    The best trial's refit (``best_pipeline`` when ``best_source`` is
+    ``"refit"``) serves as its member; every other member is refit on all
+    rows when its predicted refit fits before the deadline (largest weight
+    first, ``n_workers`` at a time), else it is the soft vote of its fold
+    models (bagging), loaded from the pool. A member whose fold models cannot
+    be used is dropped and the weights renormalised. ``report`` says which
+    member got what.
+    """
+    t0 = time.monotonic()
+    members, report = selected.members, dict(selected.report)
+    if not members:
+        return EnsembleFit.alone(best, report, best_pipeline)
     if len(members) == 1 and members[0][0] is best:
         fit = EnsembleFit.alone(best, report, best_pipeline)
-        fit.score = selection.score
+        fit.score = selected.score
         return fit
     models = _member_models(runner, members, best, best_pipeline, best_source, data, report)
     kept = [(trial, w) for (trial, _, w) in members if trial.number in models]
@@ -227,7 +253,7 @@ def build_ensemble(
     report["seconds"] = time.monotonic() - t0
     release_feature_cache(model)  # the search's cache folder goes when fit ends
     release_feature_cache(single)
-    return EnsembleFit(model, public, selection.score, report, single)
+    return EnsembleFit(model, public, selected.score, report, single)
 
 
 #: seconds kept before the deadline for loading fold models and assembling the vote
