@@ -1,7 +1,8 @@
 """Networks and the skorch wrapper used by skautoml.
 
 This module is public: exported scripts of pipelines that contain a network
-import :class:`NetClassifier` and the module classes from here.
+import :class:`NetClassifier` (or :class:`NetRegressor`) and the module
+classes from here.
 
 Its names load lazily (PEP 562): ``import skautoml.nets`` imports no torch,
 and ``from skautoml.nets import NetClassifier`` imports the submodule that
@@ -48,6 +49,7 @@ _LAZY = {
     "MedianCurvePruner": "._pruning",
     "ClassAwareValidSplit": "._skorch",
     "NetClassifier": "._skorch",
+    "NetRegressor": "._skorch",
     "PreciseBatchNorm": "._skorch",
     "image_flops": "._throughput",
     "image_step_seconds": "._throughput",
@@ -84,6 +86,7 @@ __all__ = [
     "ImagePreprocess",
     "MedianCurvePruner",
     "NetClassifier",
+    "NetRegressor",
     "PreciseBatchNorm",
     "PretrainedTabularNet",
     "SmallCNN",

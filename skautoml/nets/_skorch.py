@@ -1,4 +1,4 @@
-"""The skorch side: a NeuralNetClassifier that fits inside scikit-learn pipelines."""
+"""The skorch side: a classifier and a regressor that fit inside scikit-learn pipelines."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ import math
 import numpy as np
 import torch
 from sklearn.preprocessing import LabelEncoder
-from skorch import NeuralNetClassifier
+from sklearn.utils.class_weight import compute_class_weight
+from skorch import NeuralNetClassifier, NeuralNetRegressor
 from skorch.callbacks import Callback, EpochScoring
 from skorch.dataset import ValidSplit
 
@@ -17,6 +18,7 @@ from ..exceptions import DivergedError
 __all__ = [
     "ClassAwareValidSplit",
     "NetClassifier",
+    "NetRegressor",
     "PreciseBatchNorm",
     "StopOnNaN",
     "resolve_device",
@@ -151,45 +153,14 @@ def encoded_accuracy(net, X, y):
     return float(np.mean(net.predict_proba(X).argmax(axis=1) == y))
 
 
-class NetClassifier(NeuralNetClassifier):
-    """A skorch ``NeuralNetClassifier`` that behaves like a scikit-learn classifier.
+class _SklearnNet:
+    """What :class:`NetClassifier` and :class:`NetRegressor` share.
 
-    Compared with skorch's class it
-
-    * casts ``X`` to ``float32`` (scikit-learn transformers return ``float64``);
-    * accepts labels of any type and predicts them back (``classes_``);
-    * passes ``n_features`` and ``n_classes`` to the module when its
-      constructor takes them and they are not set explicitly;
-    * seeds torch from ``random_state`` inside a forked RNG, leaving the
-      global torch generator untouched.
-
-    Parameters
-    ----------
-    module : torch.nn.Module class or instance
-        The network.
-    random_state : int or None, default=None
-        Seed for weight initialisation and shuffling.
-    **kwargs
-        Everything :class:`skorch.NeuralNetClassifier` takes.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from skautoml.nets import NetClassifier, TabularMLP
-    >>> X = np.random.default_rng(0).normal(size=(60, 4))
-    >>> y = np.array(["a", "b"] * 30)
-    >>> net = NetClassifier(TabularMLP, max_epochs=2, train_split=None, verbose=0,
-    ...                     random_state=0)
-    >>> net.fit(X, y).predict(X[:3]).dtype.kind
-    'U'
+    Mixed in before skorch's class: ``float32`` inputs, modules sized from the
+    data (``data_dims_``, set by ``fit``), and fits seeded from
+    ``random_state`` inside a forked RNG.
     """
 
-    def __init__(self, module, *args, random_state=None, **kwargs):
-        kwargs.setdefault("criterion", torch.nn.CrossEntropyLoss)
-        super().__init__(module, *args, **kwargs)
-        self.random_state = random_state
-
-    # -- data plumbing -------------------------------------------------------
     @staticmethod
     def _as_float32(X):
         if hasattr(X, "to_numpy"):
@@ -197,6 +168,10 @@ class NetClassifier(NeuralNetClassifier):
         if isinstance(X, np.ndarray) and X.dtype != np.float32:
             X = X.astype(np.float32)
         return X
+
+    @staticmethod
+    def _n_features(X):
+        return int(np.prod(X.shape[1:])) if X.ndim == 2 else X.shape[1]
 
     def initialize_module(self):
         kwargs = self.get_params_for("module")
@@ -209,18 +184,109 @@ class NetClassifier(NeuralNetClassifier):
         self.module_ = self.initialized_instance(self.module, kwargs)
         return self
 
-    def fit(self, X, y, **fit_params):
-        X = self._as_float32(X)
-        self.label_encoder_ = LabelEncoder().fit(y)
-        y_enc = self.label_encoder_.transform(y).astype(np.int64)
-        self.data_dims_ = {
-            "n_features": int(np.prod(X.shape[1:])) if X.ndim == 2 else X.shape[1],
-            "n_classes": len(self.label_encoder_.classes_),
-        }
+    def _seeded_fit(self, X, y, **fit_params):
         with torch.random.fork_rng(devices=[]):
             if self.random_state is not None:
                 torch.manual_seed(int(self.random_state))
-            return super().fit(X, y_enc, **fit_params)
+            return super().fit(X, y, **fit_params)
+
+
+class NetClassifier(_SklearnNet, NeuralNetClassifier):
+    """A skorch ``NeuralNetClassifier`` that behaves like a scikit-learn classifier.
+
+    Compared with skorch's class it
+
+    * casts ``X`` to ``float32`` (scikit-learn transformers return ``float64``);
+    * accepts labels of any type and predicts them back (``classes_``);
+    * passes ``n_features`` and ``n_classes`` to the module when its
+      constructor takes them and they are not set explicitly;
+    * seeds torch from ``random_state`` inside a forked RNG, leaving the
+      global torch generator untouched;
+    * weights the classes of the loss with ``class_weight="balanced"``.
+
+    Parameters
+    ----------
+    module : torch.nn.Module class or instance
+        The network.
+    random_state : int or None, default=None
+        Seed for weight initialisation and shuffling.
+    class_weight : {None, "balanced"}, default=None
+        With ``"balanced"``, ``fit`` gives the criterion the per-class
+        ``weight`` of :func:`sklearn.utils.class_weight.compute_class_weight`
+        (``n_samples / (n_classes * class_count)``) as a ``float32`` tensor,
+        in the order of ``classes_``. The criterion must take ``weight``
+        (``CrossEntropyLoss`` and ``NLLLoss`` do), and ``criterion__weight``
+        must not be set as well.
+    **kwargs
+        Everything :class:`skorch.NeuralNetClassifier` takes.
+
+    Attributes
+    ----------
+    class_weight_ : ndarray of shape (n_classes,) or None
+        The weights given to the criterion by the last ``fit``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skautoml.nets import NetClassifier, TabularMLP
+    >>> X = np.random.default_rng(0).normal(size=(60, 4))
+    >>> y = np.array(["a", "b"] * 30)
+    >>> net = NetClassifier(TabularMLP, max_epochs=2, train_split=None, verbose=0,
+    ...                     random_state=0)
+    >>> net.fit(X, y).predict(X[:3]).dtype.kind
+    'U'
+    >>> y = np.array(["a"] * 50 + ["b"] * 10)
+    >>> net.set_params(class_weight="balanced").fit(X, y).class_weight_
+    array([0.6, 3. ])
+    """
+
+    def __init__(self, module, *args, random_state=None, class_weight=None, **kwargs):
+        kwargs.setdefault("criterion", torch.nn.CrossEntropyLoss)
+        super().__init__(module, *args, **kwargs)
+        self.random_state = random_state
+        self.class_weight = class_weight
+
+    def initialize_criterion(self):
+        kwargs = self.get_params_for("criterion")
+        weight = getattr(self, "class_weight_", None)
+        if weight is not None:
+            kwargs["weight"] = torch.as_tensor(weight, dtype=torch.float32)
+        self.criterion_ = self.initialized_instance(self.criterion, kwargs)
+        return self
+
+    def _check_class_weight(self):
+        if self.class_weight not in (None, "balanced"):
+            raise ValueError(f'class_weight must be None or "balanced", got {self.class_weight!r}')
+        if self.class_weight is None:
+            return
+        if "weight" in self.get_params_for("criterion"):
+            raise ValueError('set either class_weight="balanced" or criterion__weight, not both')
+        criterion = self.criterion
+        cls = criterion if isinstance(criterion, type) else type(criterion)
+        try:
+            accepted = inspect.signature(cls).parameters
+        except (TypeError, ValueError):  # no signature to read: let the criterion decide
+            return
+        takes_kwargs = any(p.kind is p.VAR_KEYWORD for p in accepted.values())
+        if "weight" not in accepted and not takes_kwargs:
+            raise ValueError(
+                f'class_weight="balanced" needs a criterion that takes weight; '
+                f"{cls.__name__} does not"
+            )
+
+    def fit(self, X, y, **fit_params):
+        self._check_class_weight()
+        X = self._as_float32(X)
+        self.label_encoder_ = LabelEncoder().fit(y)
+        y_enc = self.label_encoder_.transform(y).astype(np.int64)
+        n_classes = len(self.label_encoder_.classes_)
+        self.data_dims_ = {"n_features": self._n_features(X), "n_classes": n_classes}
+        self.class_weight_ = None
+        if self.class_weight == "balanced":
+            self.class_weight_ = compute_class_weight(
+                "balanced", classes=np.arange(n_classes), y=y_enc
+            )
+        return self._seeded_fit(X, y_enc, **fit_params)
 
     @property
     def _default_callbacks(self):
@@ -242,3 +308,127 @@ class NetClassifier(NeuralNetClassifier):
 
     def predict(self, X):
         return self.classes_[self.predict_proba(X).argmax(axis=1)]
+
+
+class NetRegressor(_SklearnNet, NeuralNetRegressor):
+    """A skorch ``NeuralNetRegressor`` that behaves like a scikit-learn regressor.
+
+    The regression sibling of :class:`NetClassifier`. Compared with skorch's
+    class it
+
+    * casts ``X`` to ``float32`` (scikit-learn transformers return ``float64``);
+    * accepts a real target of shape ``(n,)`` or ``(n, 1)`` of any dtype,
+      trains on it standardised (``float32``, shape ``(n, 1)``) and predicts a
+      1-D ``float64`` array in the original units;
+    * passes ``n_features`` and ``n_classes=1`` (the output width) to the
+      module when its constructor takes them and they are not set explicitly,
+      so that classification networks such as
+      :class:`~skautoml.nets.TabularMLP` regress unchanged;
+    * seeds torch from ``random_state`` inside a forked RNG, leaving the
+      global torch generator untouched.
+
+    ``score`` is the R² of :class:`sklearn.base.RegressorMixin`, in the
+    original units.
+
+    Parameters
+    ----------
+    module : torch.nn.Module class or instance
+        The network; it outputs one value per row, shape ``(n, 1)`` or ``(n,)``.
+    random_state : int or None, default=None
+        Seed for weight initialisation and shuffling.
+    **kwargs
+        Everything :class:`skorch.NeuralNetRegressor` takes; the criterion
+        defaults to :class:`torch.nn.MSELoss`.
+
+    Attributes
+    ----------
+    y_mean_ : float
+        Mean of the training target.
+    y_scale_ : float
+        Standard deviation of the training target, 1.0 when the target is
+        constant.
+
+    Notes
+    -----
+    The losses in ``history`` and the ``y`` that callbacks receive are on the
+    standardised scale, while ``predict`` answers in the original units: an
+    ``EpochScoring`` callback should use a scale-free score of its own on the
+    module's output (``net.predict_proba``) rather than ``net.predict``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skautoml.nets import NetRegressor, TabularMLP
+    >>> X = np.random.default_rng(0).normal(size=(60, 4))
+    >>> y = 1000 + X @ [1.0, 2.0, 0.0, -1.0]
+    >>> net = NetRegressor(TabularMLP, max_epochs=2, train_split=None, verbose=0,
+    ...                    random_state=0)
+    >>> pred = net.fit(X, y).predict(X[:3])
+    >>> pred.shape, pred.dtype
+    ((3,), dtype('float64'))
+    >>> bool(abs(pred.mean() - 1000) < 10)
+    True
+    """
+
+    def __init__(self, module, *args, random_state=None, **kwargs):
+        super().__init__(module, *args, **kwargs)
+        self.random_state = random_state
+
+    @staticmethod
+    def _check_target(y):
+        if hasattr(y, "to_numpy"):
+            y = y.to_numpy()
+        y = np.asarray(y)
+        if y.dtype.kind not in "biuf":
+            raise ValueError(f"NetRegressor needs a real target, got dtype {y.dtype}")
+        y = y.astype(np.float64)
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = y[:, 0]
+        if y.ndim != 1:
+            raise ValueError(
+                f"NetRegressor fits one target of shape (n,) or (n, 1), got shape {y.shape}"
+            )
+        if not np.isfinite(y).all():
+            raise ValueError("the target contains NaN or infinity")
+        return y
+
+    def fit(self, X, y, **fit_params):
+        X = self._as_float32(X)
+        y = self._check_target(y)
+        std = float(y.std()) if len(y) else 0.0
+        self.y_mean_ = float(y.mean()) if len(y) else 0.0
+        self.y_scale_ = std if std > 0 else 1.0
+        y_std = ((y - self.y_mean_) / self.y_scale_).astype(np.float32).reshape(-1, 1)
+        self.data_dims_ = {"n_features": self._n_features(X), "n_classes": 1}
+        return self._seeded_fit(X, y_std, **fit_params)
+
+    def get_loss(self, y_pred, y_true, *args, **kwargs):
+        # a module may output shape (n,): compare it with the (n, 1) target
+        # row by row rather than broadcast the two to (n, n)
+        if isinstance(y_pred, torch.Tensor) and y_pred.ndim == 1:
+            y_pred = y_pred.unsqueeze(1)
+        return super().get_loss(y_pred, y_true, *args, **kwargs)
+
+    def predict_proba(self, X):
+        return super().predict_proba(self._as_float32(X))
+
+    def predict(self, X):
+        """Predict the target in its original units.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, ...)
+            The rows to predict.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+            ``float64`` predictions.
+        """
+        out = np.asarray(self.predict_proba(X), dtype=np.float64)
+        if out.ndim > 1 and out[0].size != 1:
+            raise ValueError(
+                f"the network must output one value per row, got shape {out.shape}; "
+                "give the module n_classes=1 (or an output width of 1)"
+            )
+        return out.reshape(len(out)) * self.y_scale_ + self.y_mean_
