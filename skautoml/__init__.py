@@ -1,6 +1,6 @@
 """skautoml: AutoML that fine-tunes pretrained neural networks, the scikit-learn way."""
 
-from ._estimator import AutoFineTuneClassifier
+from ._estimator import AutoFineTuneClassifier, AutoFineTuneRegressor
 from ._version import __version__
 from .exceptions import (
     AllTrialsFailedError,
@@ -13,6 +13,7 @@ from .exceptions import (
 __all__ = [
     "AllTrialsFailedError",
     "AutoFineTuneClassifier",
+    "AutoFineTuneRegressor",
     "DivergedError",
     "MissingDependencyError",
     "SearchWarning",

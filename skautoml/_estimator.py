@@ -1,197 +1,30 @@
-"""AutoFineTuneClassifier: the search estimator for class labels."""
+"""The search estimators: AutoFineTuneClassifier and AutoFineTuneRegressor.
+
+Each adds its target handling and prediction to the shared
+:class:`~._estimator_base.AutoFineTuneBase`; their docstrings share one
+text (:mod:`._docs`).
+"""
 
 from __future__ import annotations
 
 import numpy as np
-from sklearn.base import ClassifierMixin
+from sklearn.base import ClassifierMixin, RegressorMixin
 
+from ._docs import CLASSIFIER_DOC, REGRESSOR_DOC
 from ._estimator_base import AutoFineTuneBase, search_fit_context
-from .data import check_y
+from .data import check_regression_y, check_y
 from .evaluation import make_splits
 
-__all__ = ["AutoFineTuneClassifier"]
+__all__ = ["AutoFineTuneClassifier", "AutoFineTuneRegressor"]
 
 
 class AutoFineTuneClassifier(ClassifierMixin, AutoFineTuneBase):
-    """Search pipelines and fine-tuned networks; refit the best one.
-
-    ``fit`` searches over whole scikit-learn pipelines (imputation, scaling,
-    feature transformation, and a final classifier that is a classical model
-    or a skorch-trained network) with cross-validation, then refits the best
-    candidate on all the data as :attr:`best_pipeline_`.
-
-    Parameters
-    ----------
-    search : {"bayes", "random", "genetic"} or str, default="bayes"
-        The strategy. ``"bayes"`` is scikit-optimize's ``gp_minimize`` driven
-        through ``Optimizer`` ask/tell (a free worker gets the next point);
-        ``"random"`` samples the space; ``"genetic"`` evolves pipeline trees
-        (chains, feature unions, out-of-fold stacking) with DEAP, NSGA-II on
-        score against complexity; see ``docs/search.md``. The ``name`` of any
-        other :class:`~skautoml.strategies.Strategy` subclass selects it.
-    max_trials : int, default=None
-        Stop after this many evaluated candidates. ``None`` means no limit
-        (``time_budget`` then bounds the search).
-    time_budget : float, default=60
-        Seconds for the whole ``fit``, refit included. A trial that would
-        overrun it is stopped. ``None`` means no limit (``max_trials`` must
-        then be set).
-    cv : int or cross-validation splitter, default=3
-        An int gives shuffled ``StratifiedKFold`` seeded by ``random_state``.
-    scoring : str or callable, default=None
-        A scikit-learn scorer name or ``scorer(estimator, X, y)``; ``None`` is
-        accuracy. Higher is better.
-    search_space : None, str, dict or SearchSpace, default=None
-        ``None`` is the ``"default"`` preset for the data; presets are
-        ``"default"``, ``"classical"``, ``"fast"`` and ``"nets"``. A dict maps
-        roles (``"scaler"``, ``"transformer"``, ``"classifier"``, ...) to
-        component names and overrides those slots.
-    n_jobs : int, default=None
-        Trials run at once, each in its own process. ``None`` means 1;
-        ``-1`` means one per core.
-    random_state : int, RandomState instance or None, default=None
-        Seeds the splits, the strategy and every component. With an int and
-        ``n_jobs=1`` the same trials and predictions come out again.
-    verbose : int, default=0
-        ``1`` shows a progress bar with the best score so far; details go to
-        the ``"skautoml"`` logger at any level.
-    population_size : int, default=20
-        Genetic search: random trees in generation 0, then parents kept and
-        offspring bred per generation (mu and lambda of mu + lambda).
-    generations : int, default=None
-        Genetic search: stop after this many generations bred after the
-        initial population (``None``: ``max_trials``/``time_budget`` decide).
-    mutation_rate : float, default=0.9
-        Genetic search: probability that an offspring comes from mutation.
-    crossover_rate : float, default=0.1
-        Genetic search: probability that an offspring comes from crossover.
-        Rates adding up to more than 1 are scaled to sum to 1; a remainder
-        below 1 breeds fresh random trees.
-    device : str, default="auto"
-        Torch device for networks; ``"auto"`` uses a GPU when present.
-    trial_time_limit : float, default=None
-        Seconds one trial (all its CV folds) may run before it is stopped and
-        recorded as ``"timeout"``. ``None`` means a third of ``time_budget``
-        (no limit when ``time_budget`` is ``None`` too).
-    memory_limit : float, default=None
-        Megabytes one trial may allocate beyond its worker's start-up size; a
-        trial that needs more is stopped and recorded as ``"memout"``.
-        ``None`` means no limit.
-    backbone : "auto", str, torch.nn.Module, type, path or list, default="auto"
-        Image data: the networks to fine-tune. ``"auto"`` searches the small
-        CNN and the pretrained EfficientNet-Lite0 (all installed
-        EfficientNet-Lite variants on a GPU); a registered name
-        (``"small_cnn"``, ``"efficientnet_lite0"``, ``"efficientnet_lite1"``,
-        ``"efficientnet_lite2"``), ``"torchvision:<name>"``, ``"timm:<name>"``,
-        a checkpoint path, a ``torch.nn.Module`` (instance or class) or a
-        :class:`~skautoml.nets.CustomBackbone`, or a list of these (at most one
-        custom), limits the choice. See ``docs/images.md``.
-        Tabular data: a ``torch.nn.Module`` (instance or class),
-        ``CustomBackbone(module, checkpoint=path)`` or the checkpoint path of a
-        :class:`~skautoml.nets.TabularMLP` is a pretrained body that the
-        ``finetune_tabular_custom`` component fine-tunes with a new head
-        (searched wherever ``tabular_net`` is); registered image names
-        (``"auto"``, ``"small_cnn"``, ...) are ignored. See
-        ``docs/user_guide.md``.
-    image_shape : tuple of int, default=None
-        Read 2-D ``X`` as flattened images of this shape: ``(H, W)`` (grey) or
-        ``(H, W, C)`` / ``(C, H, W)``; e.g. ``(8, 8)`` for scikit-learn's
-        digits. ``None`` keeps 2-D data tabular. 3-D ``X`` ``(n, H, W)`` and
-        4-D ``X`` are always images.
-    channels : {"first", "last"}, default=None
-        Where the channel axis of 4-D images is. ``None`` decides: the last
-        axis when it has 1, 3 or 4 entries (also when the first has too),
-        else the first when it has.
-    multi_fidelity : bool or "auto", default="auto"
-        Evaluate every candidate cheaply first (on a third of each fold's
-        training rows; networks for a third of their epochs) and fully only
-        when its cheap score is in the top third so far; once three networks
-        have trained, stop a network whose validation curve falls below
-        their median. Such trials are recorded as ``"pruned"``. ``"auto"``
-        turns it on from 2,000 rows, where fits are costly enough to gain.
-    checkpoint : str or path-like, default=None
-        A file to which every finished trial is appended (JSON lines). Fitting
-        again with the same file, settings and data resumes: recorded trials
-        are not run again.
-    resume : bool or "force", default=True
-        With a ``checkpoint`` that exists: ``True`` resumes it, and refuses a
-        file made with other settings, data or skautoml version; ``"force"``
-        reuses its trials anyway; ``False`` starts the file afresh.
-    ensemble_size : int, default=25
-        Rounds of Caruana's greedy ensemble selection (with replacement,
-        bagged over random halves of the pool) over the out-of-fold
-        predictions of the best 20 trials; ``predict`` and
-        ``predict_proba`` then average the selected members' probabilities
-        with their weights. ``1`` turns ensembles off: the single best
-        pipeline predicts. The default was chosen by measurement; see
-        ``docs/user_guide.md`` ("Ensembles").
-
-    Attributes
-    ----------
-    best_pipeline_ : sklearn.pipeline.Pipeline
-        The best candidate, refit on all the data.
-    best_params_ : dict
-        Its steps and hyperparameters.
-    best_score_ : float
-        Its mean cross-validated score.
-    ensemble_ : list of dict
-        The ensemble that predicts, heaviest member first: ``{"trial": int,
-        "weight": float, "pipeline": str}`` per member, weights summing to 1.
-        One member (the best trial, weight 1) when ensembles are off or
-        selection picked the best alone.
-    ensemble_score_ : float
-        The ensemble's out-of-fold score, on the same splits as
-        :attr:`best_score_`, computed from the averaged probabilities (so
-        for a one-member ensemble it can differ slightly from the member's
-        CV score when its ``predict`` is not the most probable class, as for
-        an SVC); :attr:`best_score_` when ensembles are off.
-    ensemble_model_ : sklearn.ensemble.VotingClassifier or None
-        The fitted soft vote of the members (each a
-        :class:`~sklearn.frozen.FrozenEstimator`; a member that had no time to
-        be refit on all rows is the soft vote of its fold models). ``None``
-        when :attr:`best_pipeline_` alone predicts.
-    cv_results_ : dict of arrays
-        One entry per trial, in scikit-learn's ``cv_results_`` shape, with a
-        ``status`` and ``error`` per trial.
-    n_trials_ : int
-        Number of candidates evaluated.
-    classes_ : ndarray
-        The class labels.
-    n_features_in_ : int
-        Number of features seen during ``fit``.
-    feature_names_in_ : ndarray of str
-        Column names, when ``X`` was a DataFrame with string column names.
-    search_report_ : dict
-        Why the search stopped, the time spent outside model fitting, and
-        ``refit_source``: ``"refit"`` (the best candidate refit on all rows),
-        ``"first_fold"`` (no time to refit: its pipeline fitted on the first
-        CV fold's training rows during the search) or ``"fastest"`` (the
-        fastest successful candidate refit, when no such pipeline was kept);
-        with ensembles, ``"ensemble"``: the pool size, the selection rounds,
-        and which members were ``"refit"`` on all rows, ``"bagged"`` (their
-        fold models vote) or ``"dropped"``, with timings.
-    pareto_front_ : list of dict
-        Genetic search only: the evaluated candidates no other beats on both
-        score and complexity, simplest first, each as ``{"candidate",
-        "pipeline", "score", "complexity", "trial"}``. ``cv_results_`` and
-        :meth:`leaderboard` then also hold ``generation``, ``operator`` and
-        ``parents`` (trial numbers) per trial.
-
-    Examples
-    --------
-    >>> from sklearn.datasets import load_iris
-    >>> from skautoml import AutoFineTuneClassifier
-    >>> X, y = load_iris(return_X_y=True)
-    >>> clf = AutoFineTuneClassifier(search="random", max_trials=3, cv=2,
-    ...                              search_space="fast", random_state=0)
-    >>> clf.fit(X, y).score(X, y) > 0.9
-    True
-    """
+    __doc__ = CLASSIFIER_DOC
 
     _default_scoring = "accuracy"
 
     @search_fit_context
-    def fit(self, X, y):
+    def fit(self, X, y, sample_weight=None):
         """Search for the best pipeline and refit it on all of ``X, y``.
 
         Parameters
@@ -200,21 +33,28 @@ class AutoFineTuneClassifier(ClassifierMixin, AutoFineTuneBase):
             Training data; DataFrame columns of any type are handled.
         y : array-like of shape (n_samples,)
             Class labels of any type.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative row weights. They reach every step whose ``fit``
+            takes ``sample_weight`` and weight the CV scores and the
+            ensemble selection; classifiers whose ``fit`` takes none are
+            left out of the search (see :meth:`leaderboard`).
 
         Returns
         -------
         self : AutoFineTuneClassifier
             The fitted estimator.
         """
-        return self._search_and_refit(X, y)
+        return self._search_and_refit(X, y, sample_weight)
 
     def _check_target(self, y, n_samples):
         y = check_y(y, n_samples)
         self.classes_ = np.unique(y)
         return y
 
-    def _n_classes(self) -> int:
-        return len(self.classes_)
+    def _target_facts(self, y, sample_weight) -> dict:
+        codes = np.searchsorted(self.classes_, y)
+        sizes = np.bincount(codes, weights=sample_weight, minlength=len(self.classes_))
+        return {"n_classes": len(self.classes_), "class_sizes": tuple(sizes.tolist())}
 
     def _make_splits(self, X, y, seed):
         return make_splits(self.cv, X, y, seed, stacklevel=5)
@@ -254,3 +94,58 @@ class AutoFineTuneClassifier(ClassifierMixin, AutoFineTuneBase):
         """
         proba = self.predict_proba(X)
         return self.classes_[np.argmax(proba, axis=1)]
+
+
+class AutoFineTuneRegressor(RegressorMixin, AutoFineTuneBase):
+    __doc__ = REGRESSOR_DOC
+
+    _default_scoring = "r2"
+    _task = "regression"
+
+    @search_fit_context
+    def fit(self, X, y, sample_weight=None):
+        """Search for the best pipeline and refit it on all of ``X, y``.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Training data; DataFrame columns of any type are handled.
+        y : array-like of shape (n_samples,)
+            The numeric target: finite, and not constant.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative row weights. They reach every step whose ``fit``
+            takes ``sample_weight`` and weight the CV scores and the
+            ensemble selection; regressors whose ``fit`` takes none are
+            left out of the search (see :meth:`leaderboard`).
+
+        Returns
+        -------
+        self : AutoFineTuneRegressor
+            The fitted estimator.
+        """
+        return self._search_and_refit(X, y, sample_weight)
+
+    def _check_target(self, y, n_samples):
+        return check_regression_y(y, n_samples)
+
+    def _target_facts(self, y, sample_weight) -> dict:
+        return {"n_classes": 1}
+
+    def _make_splits(self, X, y, seed):
+        return make_splits(self.cv, X, y, seed, stacklevel=5, regression=True)
+
+    def predict(self, X):
+        """Predict the target: the ensemble's weighted mean of its members'
+        predictions (:attr:`ensemble_model_`), else :attr:`best_pipeline_`'s.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,)
+            Predictions.
+        """
+        return np.asarray(self._predictor().predict(self._rows(X)), dtype=np.float64)

@@ -26,7 +26,7 @@ from sklearn.utils.validation import check_is_fitted
 from ._compat import Interval, StrOptions, fit_context
 from ._progress import Progress
 from ._version import __version__
-from .data import check_X, profile_data, to_rows
+from .data import check_weights, check_X, profile_data, to_rows
 from .evaluation import (
     Budget,
     CostModel,
@@ -82,12 +82,13 @@ DEFAULT_ENSEMBLE_SIZE = 25
 class AutoFineTuneBase(BaseEstimator):
     """Shared machinery of the search estimators; see :class:`AutoFineTuneClassifier`.
 
-    Subclasses set :attr:`_default_scoring` and implement
-    :meth:`_check_target` (validate ``y``, set target attributes) and
-    :meth:`_make_splits`.
+    Subclasses set :attr:`_default_scoring` and :attr:`_task` and implement
+    :meth:`_check_target` (validate ``y``, set target attributes),
+    :meth:`_target_facts` and :meth:`_make_splits`.
     """
 
     _default_scoring = "accuracy"
+    _task = "classification"
 
     _parameter_constraints: dict = {
         "search": [str],
@@ -167,7 +168,7 @@ class AutoFineTuneBase(BaseEstimator):
         self.ensemble_size = ensemble_size
 
     # -- the search --------------------------------------------------------------
-    def _search_and_refit(self, X, y):
+    def _search_and_refit(self, X, y, sample_weight=None):
         """The body of ``fit``: profile, search within the budget, refit, record."""
         started = time.monotonic()
         self._check_settings()
@@ -177,9 +178,16 @@ class AutoFineTuneBase(BaseEstimator):
         # the worker server boots while the rest is prepared (torch for images)
         start_worker_server(torch=images)
         y = self._check_target(y, X.shape[0])
+        weights = check_weights(sample_weight, X.shape[0])
         seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
         ctx = context_for(
-            profile, seed, self._n_classes(), device=self.device, backbone=self.backbone
+            profile,
+            seed,
+            device=self.device,
+            backbone=self.backbone,
+            task=self._task,
+            weighted=weights is not None,
+            **self._target_facts(y, weights),
         )
         splits = self._make_splits(X, y, seed)
         budget = Budget.start(
@@ -190,7 +198,7 @@ class AutoFineTuneBase(BaseEstimator):
             ensemble=self.ensemble_size > 1,
         )
         scorer = get_scorer(self.scoring if self.scoring is not None else self._default_scoring)
-        data = EvalData(X, y, splits, scorer, ctx)
+        data = EvalData(X, y, splits, scorer, ctx, sample_weight=weights)
         space = make_space(self.search_space, ctx)
         workers = n_workers(self.n_jobs)
         cost = CostModel(data, worker_threads(workers), self.time_budget)
@@ -203,7 +211,7 @@ class AutoFineTuneBase(BaseEstimator):
         strategy = make_strategy(self.search, space, seed, **options)
         pool = EnsemblePool.for_fit(self.ensemble_size, self.checkpoint, self.resume)
         journal = open_checkpoint(
-            self.checkpoint, self.resume, __version__, self._fingerprint(X, y)
+            self.checkpoint, self.resume, __version__, self._fingerprint(X, y, weights)
         )
         trials: list = []
         with (
@@ -262,6 +270,7 @@ class AutoFineTuneBase(BaseEstimator):
         self._record(trials, best, result, strategy, len(splits), started)
         self._record_ensemble(ensemble, best)
         self.search_report_["refit_source"] = refit_source
+        self.search_report_["left_out"] = dict(space.left_out)
         return self
 
     def _record_ensemble(self, ensemble, best) -> None:
@@ -290,21 +299,16 @@ class AutoFineTuneBase(BaseEstimator):
         pareto_front = getattr(strategy, "pareto_front", None)
         if pareto_front is not None:  # strategies with several objectives (genetic)
             self.pareto_front_ = pareto_front()
-        self.search_report_ = {
-            "stop_reason": result.stop_reason,
-            "strategy_seconds": result.strategy_seconds,
-            "repeated_proposals": result.repeats,
-            "worker_boot_seconds": result.overhead.get("boot", 0.0),
-            "worker_start_seconds": result.overhead.get("start", 0.0),
-            "result_transfer_seconds": result.overhead.get("transfer", 0.0),
-            "refit_seconds": self.refit_time_,
-            "total_seconds": time.monotonic() - started,
-        }
+        self.search_report_ = result.report(self.refit_time_, time.monotonic() - started)
 
-    def _fingerprint(self, X, y) -> str:
-        """Hash of the data and of every setting that changes what a trial means."""
+    def _fingerprint(self, X, y, sample_weight=None) -> str:
+        """Hash of the data (weights included) and of every setting that changes
+        what a trial means."""
         settings = {k: v for k, v in self.get_params().items() if k not in _NOT_FINGERPRINTED}
-        return joblib.hash((repr(sorted(settings.items())), X, y))
+        data = (X, y) if sample_weight is None else (X, y, sample_weight)
+        if self._task != "classification":
+            data = (self._task, *data)
+        return joblib.hash((repr(sorted(settings.items())), *data))
 
     def _rows(self, X):
         """Validate prediction input like the training input (images to rows)."""
@@ -337,10 +341,15 @@ class AutoFineTuneBase(BaseEstimator):
         Returns
         -------
         board : pandas.DataFrame
-            Rank, pipeline, scores, fit time, status and error of every trial.
+            Rank, pipeline, scores, fit time, status and error of every
+            trial; below them, one ``"skipped"`` row per component left out
+            of the search, with the reason in ``error`` (with
+            ``sample_weight``: the final estimators whose ``fit`` takes no
+            weights).
         """
         check_is_fitted(self, "cv_results_")
-        return leaderboard_frame(self.cv_results_)
+        left_out = getattr(self, "search_report_", {}).get("left_out", {})
+        return leaderboard_frame(self.cv_results_, tuple(left_out.items()))
 
     def export(self, path=None):
         """Write the fitted model as a standalone Python script.

@@ -77,3 +77,40 @@ def _scores(clf) -> dict:
     """Mean score per candidate (its parameters, which name every step)."""
     params = [repr(sorted(p.items())) for p in clf.cv_results_["params"]]
     return dict(zip(params, clf.cv_results_["mean_test_score"]))
+
+
+def test_weighted_regression_runs_on_the_cluster(client):
+    """The regressor's trials, and the weights with them, reach the Dask workers."""
+    from sklearn.datasets import make_regression
+
+    from skautoml import AutoFineTuneRegressor
+
+    X, y = make_regression(n_samples=80, n_features=4, noise=5.0, random_state=0)
+    w = np.linspace(0.5, 2.0, 80)
+
+    def weighted_only(estimator, X, y, sample_weight=None):
+        return 1.0 if sample_weight is not None and len(sample_weight) == len(y) else -1.0
+
+    space = {"regressor": ["ridge", "k_neighbors_regressor"]}
+    reg = AutoFineTuneRegressor(
+        search="random", max_trials=4, cv=2, n_jobs=2, random_state=0, search_space=space
+    )
+    with joblib.parallel_backend("dask"):
+        reg.fit(X, y, sample_weight=w)
+    assert set(reg.cv_results_["worker"]) <= set(client.scheduler_info()["workers"])
+    assert np.all(reg.cv_results_["status"] == "ok")
+    assert reg.search_report_["left_out"] == {
+        "k_neighbors_regressor": "its fit takes no sample_weight"
+    }
+    # r2 on the weighted rows, as the workers scored it
+    with joblib.parallel_backend("dask"):
+        scored = AutoFineTuneRegressor(
+            search="random",
+            max_trials=2,
+            cv=2,
+            n_jobs=2,
+            random_state=0,
+            search_space=space,
+            scoring=weighted_only,
+        ).fit(X, y, sample_weight=w)
+    assert list(scored.cv_results_["mean_test_score"]) == [1.0, 1.0]

@@ -9,7 +9,13 @@ from sklearn.utils.validation import check_array, column_or_1d
 
 from .._compat import validate_data
 
-__all__ = ["categorical_columns", "check_X", "check_y"]
+__all__ = [
+    "categorical_columns",
+    "check_X",
+    "check_regression_y",
+    "check_weights",
+    "check_y",
+]
 
 
 def _is_frame(X) -> bool:
@@ -69,17 +75,7 @@ def check_X(estimator, X, *, reset: bool):
 
 def check_y(y, n_samples: int):
     """Validate classification labels; returns a 1-D array."""
-    if y is None:
-        raise ValueError(
-            "requires y to be passed, but the target y is None; pass the class labels to fit"
-        )
-    y = column_or_1d(
-        check_array(y, ensure_2d=False, dtype=None, ensure_all_finite=False), warn=True
-    )
-    if len(y) != n_samples:
-        raise ValueError(
-            f"X and y have inconsistent numbers of samples: X has {n_samples}, y has {len(y)}"
-        )
+    y = _as_1d(y, n_samples, "class labels")
     if y.dtype.kind == "f" and np.isnan(y).any():
         raise ValueError("y contains NaN; drop those rows or give them a label")
     if y.dtype == object and pd.isna(y).any():
@@ -98,3 +94,104 @@ def check_y(y, n_samples: int):
             f"y has only one class ({y[0]!r}); classification needs at least 2 classes"
         )
     return y
+
+
+def _as_1d(y, n_samples: int, what: str):
+    if y is None:
+        raise ValueError(
+            f"requires y to be passed, but the target y is None; pass the {what} to fit"
+        )
+    y = column_or_1d(
+        check_array(y, ensure_2d=False, dtype=None, ensure_all_finite=False), warn=True
+    )
+    if len(y) != n_samples:
+        raise ValueError(
+            f"X and y have inconsistent numbers of samples: X has {n_samples}, y has {len(y)}"
+        )
+    return y
+
+
+def check_regression_y(y, n_samples: int):
+    """Validate a numeric regression target; returns a 1-D float64 array.
+
+    Raises a ``ValueError`` that says what to do for a non-numeric target
+    (class labels belong to the classifier), NaN or infinite values, and a
+    constant target (there is nothing to learn).
+
+    Examples
+    --------
+    >>> check_regression_y([1, 2.5, 3], 3)
+    array([1. , 2.5, 3. ])
+    >>> check_regression_y(["a", "b"], 2)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: y must be numeric for regression...
+    """
+    y = _as_1d(y, n_samples, "numeric target")
+    if y.dtype.kind not in "biuf":
+        try:
+            y = y.astype(np.float64)
+        except (TypeError, ValueError):
+            raise ValueError(
+                f"y must be numeric for regression, got values such as {y[0]!r}; "
+                "for class labels use AutoFineTuneClassifier, else convert y to numbers"
+            ) from None
+    y = y.astype(np.float64)
+    if np.isnan(y).any():
+        raise ValueError(
+            f"y contains NaN in {int(np.isnan(y).sum())} row(s); drop those rows or "
+            "fill in their target"
+        )
+    if np.isinf(y).any():
+        raise ValueError(
+            f"y contains infinity in {int(np.isinf(y).sum())} row(s); drop those rows "
+            "or replace the values by finite ones"
+        )
+    if n_samples > 1 and np.ptp(y) == 0:
+        raise ValueError(
+            f"y is constant ({y[0]!r} in every row): there is nothing to learn; "
+            "check the target column"
+        )
+    return y
+
+
+def check_weights(sample_weight, n_samples: int):
+    """Validate ``sample_weight``; returns a 1-D float64 array, or ``None``.
+
+    Weights must be finite, non-negative, one per row, and not all zero.
+
+    Examples
+    --------
+    >>> check_weights([1, 2, 0], 3)
+    array([1., 2., 0.])
+    >>> check_weights([1, -1], 2)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: sample_weight has 1 negative value(s)...
+    """
+    if sample_weight is None:
+        return None
+    if np.isscalar(sample_weight):
+        sample_weight = np.full(n_samples, sample_weight, dtype=np.float64)
+    w = check_array(sample_weight, ensure_2d=False, dtype=np.float64, ensure_all_finite=False)
+    if w.ndim != 1:
+        raise ValueError(
+            f"sample_weight must be 1-D (one weight per row), got shape {w.shape}; "
+            "pass a flat array"
+        )
+    if len(w) != n_samples:
+        raise ValueError(
+            f"sample_weight has {len(w)} values but X has {n_samples} rows; pass one weight per row"
+        )
+    if not np.isfinite(w).all():
+        raise ValueError("sample_weight contains NaN or infinity; give every row a finite weight")
+    if (w < 0).any():
+        raise ValueError(
+            f"sample_weight has {int((w < 0).sum())} negative value(s); weights must be >= 0"
+        )
+    if not (w > 0).any():
+        raise ValueError(
+            "sample_weight is zero for every row, so no row counts; give some rows a "
+            "positive weight"
+        )
+    return w

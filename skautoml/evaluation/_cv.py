@@ -16,7 +16,7 @@ from sklearn.base import clone
 
 from ..exceptions import DivergedError
 from ..records import TrialStatus
-from ..space import BuildContext, Candidate, build_pipeline
+from ..space import BuildContext, Candidate, build_pipeline, takes_weights
 from ._fidelity import subsample
 from ._result import TrialResult
 
@@ -36,6 +36,44 @@ class EvalData:
     ctx: BuildContext
     #: folder shared by the trials of one ``fit`` for caching fitted prefixes
     cache_dir: str | None = None
+    #: ``fit``'s ``sample_weight`` (float64, one per row), or ``None``
+    sample_weight: Any = None
+
+    @property
+    def regression(self) -> bool:
+        return self.ctx.task == "regression"
+
+    def weights(self, idx):
+        """The weights of rows ``idx`` (``None`` when ``fit`` got none)."""
+        return None if self.sample_weight is None else self.sample_weight[idx]
+
+    def fit(self, pipe, idx=None):
+        """Fit ``pipe`` on rows ``idx`` (all when ``None``), weighted when ``fit`` was."""
+        X, y = (self.X, self.y) if idx is None else (_take(self.X, idx), _take(self.y, idx))
+        w = self.sample_weight if idx is None else self.weights(idx)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return pipe.fit(X, y, **weight_params(pipe, w))
+
+    def score(self, pipe, idx) -> float:
+        """The scorer on rows ``idx``, weighted when ``fit`` was."""
+        w = self.weights(idx)
+        extra = {} if w is None else {"sample_weight": w}
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return float(self.scorer(pipe, _take(self.X, idx), _take(self.y, idx), **extra))
+
+
+def weight_params(pipe, sample_weight) -> dict:
+    """``fit`` keyword arguments that give ``sample_weight`` to every step of
+    the pipeline whose ``fit`` takes it (the others fit unweighted)."""
+    if sample_weight is None:
+        return {}
+    return {
+        f"{name}__sample_weight": sample_weight
+        for name, step in pipe.steps
+        if step not in (None, "passthrough") and takes_weights(step)
+    }
 
 
 def _take(X, idx):
@@ -91,23 +129,21 @@ def evaluate_candidate(
         splits = data.splits if folds is None else data.splits[: max(1, int(folds))]
         for train, test in splits:
             if fidelity < 1.0:
-                train = subsample(train, data.y, fidelity, data.ctx.seed)
+                train = subsample(
+                    train, data.y, fidelity, data.ctx.seed, stratified=not data.regression
+                )
             pipe = clone(template)
             t0 = time.perf_counter()
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                pipe.fit(_take(data.X, train), _take(data.y, train))
+            data.fit(pipe, train)
             t1 = time.perf_counter()
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                score = float(data.scorer(pipe, _take(data.X, test), _take(data.y, test)))
+            score = data.score(pipe, test)
             score_times.append(time.perf_counter() - t1)
             fit_times.append(t1 - t0)
             if score != score:  # NaN score: the model predicts garbage
                 raise DivergedError("the score is NaN; the model's predictions are not finite")
             scores.append(score)
-            # a model without predict_proba joins no ensemble
-            collect = collect and hasattr(pipe, "predict_proba")
+            # a classifier without predict_proba joins no ensemble
+            collect = collect and (data.regression or hasattr(pipe, "predict_proba"))
             if collect:
                 oof = _out_of_fold(pipe, data, test, oof)
                 fold_models.append(pipe)
@@ -136,7 +172,15 @@ def evaluate_candidate(
 
 def _out_of_fold(pipe, data: EvalData, test, oof):
     """``oof`` (made on the first fold) with the fold's class probabilities on
-    its ``test`` rows, columns in the order of every class of ``data.y``."""
+    its ``test`` rows, columns in the order of every class of ``data.y``; for
+    regression, one column of predictions."""
+    if data.regression:
+        if oof is None:
+            oof = np.full((len(data.y), 1), np.nan, dtype=np.float32)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            oof[test, 0] = np.asarray(pipe.predict(_take(data.X, test)), dtype=np.float32)
+        return oof
     classes = np.unique(data.y)
     if oof is None:
         oof = np.full((len(data.y), len(classes)), np.nan, dtype=np.float32)
@@ -175,10 +219,7 @@ def fit_candidate(candidate: Candidate, data: EvalData, epochs: int | None = Non
     net = _final_net(pipe)
     if epochs is not None and net is not None:
         net.set_params(max_epochs=int(epochs), train_split=None, callbacks__early_stopping=None)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        pipe.fit(data.X, data.y)
-    return pipe
+    return data.fit(pipe)
 
 
 def _final_net(pipe):

@@ -28,9 +28,15 @@ from ..exceptions import TrialPruned
 __all__ = ["SuccessiveHalving", "TrialPruned", "subsample"]
 
 
-def subsample(train: np.ndarray, y, fraction: float, seed: int) -> np.ndarray:
-    """A stratified, seeded ``fraction`` of the training indices (2+ per class)."""
+def subsample(
+    train: np.ndarray, y, fraction: float, seed: int, *, stratified: bool = True
+) -> np.ndarray:
+    """A stratified (2+ per class), seeded ``fraction`` of the training indices;
+    a plain random one (at least 2 rows) with ``stratified=False`` (regression)."""
     rng = np.random.default_rng(seed)
+    if not stratified:
+        n = min(len(train), max(2, math.ceil(fraction * len(train))))
+        return np.sort(rng.choice(train, size=n, replace=False))
     labels = np.asarray(y)[train]
     keep = []
     for label in np.unique(labels):

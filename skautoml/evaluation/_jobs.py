@@ -102,7 +102,8 @@ def pack_model(result: TrialResult) -> TrialResult:
 
 def save_data(data: EvalData, folder: str) -> None:
     """Write the data for worker processes to memory-map from ``folder``."""
-    joblib.dump({"X": data.X, "y": data.y}, os.path.join(folder, "arrays.joblib"))
+    arrays = {"X": data.X, "y": data.y, "sample_weight": data.sample_weight}
+    joblib.dump(arrays, os.path.join(folder, "arrays.joblib"))
     rest = {"splits": data.splits, "scorer": data.scorer, "ctx": data.ctx}
     rest["components"] = dict(COMPONENTS)
     with open(os.path.join(folder, "rest.pkl"), "wb") as fh:
@@ -122,6 +123,7 @@ def load_data(folder: str) -> EvalData:
         rest["scorer"],
         rest["ctx"],
         cache_dir=os.path.join(folder, "cache"),
+        sample_weight=arrays["sample_weight"],
     )
 
 
@@ -135,6 +137,7 @@ def freeze(data: EvalData) -> bytes:
             "scorer": data.scorer,
             "ctx": data.ctx,
             "components": dict(COMPONENTS),
+            "sample_weight": data.sample_weight,
         }
     )
 
@@ -143,4 +146,11 @@ def thaw(blob: bytes) -> EvalData:
     """The data :func:`freeze` packed."""
     state = cloudpickle.loads(blob)
     COMPONENTS.update(state["components"])
-    return EvalData(state["X"], state["y"], state["splits"], state["scorer"], state["ctx"])
+    return EvalData(
+        state["X"],
+        state["y"],
+        state["splits"],
+        state["scorer"],
+        state["ctx"],
+        sample_weight=state["sample_weight"],
+    )

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from numbers import Integral
 
 import numpy as np
-from sklearn.model_selection import StratifiedKFold, check_cv
+from sklearn.model_selection import KFold, StratifiedKFold, check_cv
 
 from ..exceptions import SearchWarning
 from ..nets import release_feature_cache  # torch-free
@@ -31,12 +31,24 @@ __all__ = [
 ]
 
 
-def make_splits(cv, X, y, seed: int, *, stacklevel: int = 2) -> list:
-    """The CV splits of a ``fit``: an int is shuffled ``StratifiedKFold``.
+def make_splits(cv, X, y, seed: int, *, stacklevel: int = 2, regression: bool = False) -> list:
+    """The CV splits of a ``fit``: an int is shuffled ``StratifiedKFold``
+    (``KFold`` for regression).
 
     Raises a clear error for a class with a single example, and uses fewer
     folds (with a warning) when the smallest class has fewer than ``cv``.
     """
+    if regression:
+        if isinstance(cv, Integral):
+            if len(y) < max(2, int(cv)):
+                raise ValueError(
+                    f"cv={int(cv)} needs at least {max(2, int(cv))} rows, got "
+                    f"n_samples = {len(y)}; add rows or lower cv"
+                )
+            cv = KFold(n_splits=int(cv), shuffle=True, random_state=seed)
+        else:
+            cv = check_cv(cv, y, classifier=False)
+        return [(np.asarray(tr), np.asarray(te)) for tr, te in cv.split(X, y)]
     if isinstance(cv, Integral):
         counts = Counter(y.tolist())
         smallest = min(counts.values())
@@ -195,6 +207,8 @@ def select_members(
         rng,
         until=until,
         bags=BAGS,
+        regression=data.regression,
+        sample_weight=data.sample_weight,
     )
     report["rounds"] = selection.rounds
     report["bags"] = selection.bags
@@ -248,7 +262,8 @@ def build_ensemble(
         model = None
         single = named[0][1]
     else:
-        model = soft_vote(named, [m["weight"] for m in public], data.X, data.y)
+        weights = [m["weight"] for m in public]
+        model = soft_vote(named, weights, data.X, data.y, regression=data.regression)
         single = None
     report["seconds"] = time.monotonic() - t0
     release_feature_cache(model)  # the search's cache folder goes when fit ends
@@ -299,9 +314,11 @@ def _member_models(runner, members, best, best_pipeline, best_source, data, repo
 
 def _bag(trial, entry, data, models: dict, report: dict) -> None:
     """The member as the soft vote of its fold models, if they can serve."""
-    classes = np.unique(data.y)
+    classes = None if data.regression else np.unique(data.y)
     try:
-        folds = [m for m in entry.fold_models() if np.array_equal(m.classes_, classes)]
+        folds = [
+            m for m in entry.fold_models() if classes is None or np.array_equal(m.classes_, classes)
+        ]
     except Exception as exc:  # a lost or unreadable file: the member is dropped
         report["dropped"].append({"trial": trial.number, "why": f"{type(exc).__name__}: {exc}"})
         return
@@ -312,6 +329,12 @@ def _bag(trial, entry, data, models: dict, report: dict) -> None:
     models[trial.number] = (
         folds[0]
         if len(folds) == 1
-        else soft_vote([(f"fold{i}", m) for i, m in enumerate(folds)], None, data.X, data.y)
+        else soft_vote(
+            [(f"fold{i}", m) for i, m in enumerate(folds)],
+            None,
+            data.X,
+            data.y,
+            regression=data.regression,
+        )
     )
     report["bagged"].append(trial.number)

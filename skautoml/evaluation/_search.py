@@ -39,6 +39,20 @@ class SearchResult:
     repeats: int = 0
     overhead: dict = field(default_factory=dict)
 
+    def report(self, refit_seconds: float, total_seconds: float) -> dict:
+        """The estimator's ``search_report_``: why the search stopped, and where
+        the time outside model fitting went."""
+        return {
+            "stop_reason": self.stop_reason,
+            "strategy_seconds": self.strategy_seconds,
+            "repeated_proposals": self.repeats,
+            "worker_boot_seconds": self.overhead.get("boot", 0.0),
+            "worker_start_seconds": self.overhead.get("start", 0.0),
+            "result_transfer_seconds": self.overhead.get("transfer", 0.0),
+            "refit_seconds": refit_seconds,
+            "total_seconds": total_seconds,
+        }
+
 
 def run_search(
     strategy,

@@ -75,8 +75,10 @@ def _rank(means: np.ndarray) -> np.ndarray:
     return ranks
 
 
-def leaderboard_frame(results: dict) -> pd.DataFrame:
-    """The leaderboard: one row per trial, best first."""
+def leaderboard_frame(results: dict, left_out=()) -> pd.DataFrame:
+    """The leaderboard: one row per trial, best first; then one row per
+    ``(component, why)`` of ``left_out`` (status ``"skipped"``, no trial
+    number), the components the search left out for this data."""
     columns = [
         "rank_test_score",
         "pipeline",
@@ -96,7 +98,17 @@ def leaderboard_frame(results: dict) -> pd.DataFrame:
         columns={"rank_test_score": "rank", "mean_test_score": "score", "std_test_score": "std"}
     )
     frame["params"] = results["params"]
-    return frame.sort_values(["rank", "trial"], kind="stable").reset_index(drop=True)
+    frame = frame.sort_values(["rank", "trial"], kind="stable").reset_index(drop=True)
+    if left_out:
+        skipped = pd.DataFrame(
+            {
+                "pipeline": [name for name, _ in left_out],
+                "status": "skipped",
+                "error": [f"left out of the search: {why}" for _, why in left_out],
+            }
+        )
+        frame = pd.concat([frame, skipped], ignore_index=True)
+    return frame
 
 
 def warn_failures(trials, stacklevel: int = 5) -> None:

@@ -6,8 +6,9 @@ Floors; a module imports only from floors below it and from :mod:`skautoml.nets`
 2. ``_training``: how every network component trains and fine-tunes;
 3. ``_components``: the registry and the tabular components;
 4. ``_composite`` (feature union, stacking), ``_image_components`` (image
-   networks, the components of registered backbones) and ``_space`` (slots,
-   search spaces, portfolios, building pipelines);
+   networks, the components of registered backbones), ``_regressors`` (the
+   regression components and their target transforms) and ``_space``
+   (slots, search spaces, portfolios, building pipelines);
 5. ``_portfolio``: the stored warm-start portfolio for image data;
 6. ``_presets``: the presets and ``make_space``; ``_workload``: what an
    image network candidate trains, for the cost model.
@@ -17,7 +18,14 @@ this package imports them all.
 """
 
 from ._candidate import Candidate, Step, candidate_from_json, candidate_to_json
-from ._components import COMPONENTS, Component, register
+from ._components import (
+    COMPONENTS,
+    FINAL_ROLES,
+    Component,
+    accepts_weights,
+    register,
+    takes_weights,
+)
 from ._composite import StackingTransformer
 from ._context import BuildContext, context_for
 from ._dimensions import Categorical, Float, Integer
@@ -27,6 +35,7 @@ from ._workload import NetWorkload, network_workload
 
 __all__ = [
     "COMPONENTS",
+    "FINAL_ROLES",
     "PASSTHROUGH",
     "PRESETS",
     "BuildContext",
@@ -41,6 +50,7 @@ __all__ = [
     "Slot",
     "StackingTransformer",
     "Step",
+    "accepts_weights",
     "build_pipeline",
     "candidate_from_json",
     "candidate_to_json",
@@ -48,4 +58,5 @@ __all__ = [
     "make_space",
     "network_workload",
     "register",
+    "takes_weights",
 ]

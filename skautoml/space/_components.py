@@ -13,14 +13,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sklearn.compose import ColumnTransformer
+from sklearn.compose import ColumnTransformer, TransformedTargetRegressor
 from sklearn.decomposition import PCA
 from sklearn.ensemble import (
     ExtraTreesClassifier,
     HistGradientBoostingClassifier,
     RandomForestClassifier,
 )
-from sklearn.feature_selection import SelectPercentile, f_classif
+from sklearn.feature_selection import SelectPercentile, f_classif, f_regression
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
 from sklearn.neighbors import KNeighborsClassifier
@@ -33,14 +33,28 @@ from sklearn.preprocessing import (
     StandardScaler,
 )
 from sklearn.svm import SVC
+from sklearn.utils.validation import has_fit_parameter
 
 from ._context import BuildContext
 from ._dimensions import Categorical, Float, Integer
 from ._training import NET_TRAINING_RANGES, custom_backbone, finetune_classifier, net_classifier
 
-__all__ = ["COMPONENTS", "Component", "register"]
+__all__ = [
+    "CLASS_WEIGHT",
+    "COMPONENTS",
+    "FINAL_ROLES",
+    "Component",
+    "accepts_weights",
+    "class_weight_of",
+    "register",
+    "takes_weights",
+]
 
-ROLES = ("encoder", "imputer", "scaler", "transformer", "classifier")
+ROLES = ("encoder", "imputer", "scaler", "transformer", "classifier", "regressor")
+#: the roles of a pipeline's last step: what the classifier and the regressor search
+FINAL_ROLES = ("classifier", "regressor")
+#: class_weight choices of the classifiers that take one ("none" is None)
+CLASS_WEIGHT = Categorical(("none", "balanced"))
 
 
 @dataclass(frozen=True)
@@ -52,7 +66,8 @@ class Component:
     name : str
         Unique name, used in candidates.
     role : str
-        One of ``encoder``, ``imputer``, ``scaler``, ``transformer``, ``classifier``.
+        One of ``encoder``, ``imputer``, ``scaler``, ``transformer``,
+        ``classifier``, ``regressor``.
     factory : callable
         ``factory(ctx, **params) -> estimator``; module-level so it pickles.
     hyperparams : mapping of str to Float, Integer or Categorical
@@ -63,6 +78,9 @@ class Component:
         Rough relative cost, used to order cheap components first.
     is_net : bool
         Whether the estimator is a network (trained with skorch).
+    sample_weight : bool or None
+        Whether its ``fit`` takes ``sample_weight``; ``None`` finds out by
+        building it (see :func:`accepts_weights`).
     """
 
     name: str
@@ -72,6 +90,7 @@ class Component:
     kinds: frozenset = frozenset({"tabular"})
     cost: float = 1.0
     is_net: bool = False
+    sample_weight: bool | None = None
 
     def build(self, ctx: BuildContext, params: Mapping[str, Any]):
         """A fresh estimator from the factory.
@@ -125,6 +144,46 @@ def register(component: Component) -> Component:
     return component
 
 
+def takes_weights(estimator) -> bool:
+    """Whether ``estimator.fit`` takes ``sample_weight`` (a target-transformed
+    regressor passes them to its regressor).
+
+    Parameters
+    ----------
+    estimator : object
+
+    Returns
+    -------
+    bool
+    """
+    if isinstance(estimator, TransformedTargetRegressor):
+        return takes_weights(estimator.regressor)
+    return has_fit_parameter(estimator, "sample_weight")
+
+
+def accepts_weights(component: Component, ctx: BuildContext) -> bool:
+    """Whether the component's estimator can be fitted with ``sample_weight``.
+
+    Its declared ``sample_weight`` when set (networks: ``False``), else read
+    from the signature of the ``fit`` of an estimator built with the
+    defaults.
+
+    Parameters
+    ----------
+    component : Component
+    ctx : BuildContext
+
+    Returns
+    -------
+    bool
+    """
+    if component.sample_weight is not None:
+        return component.sample_weight
+    if component.is_net:
+        return False
+    return takes_weights(component.build(ctx, {}))
+
+
 # -- factories ---------------------------------------------------------------
 def _one_hot(ctx: BuildContext):
     categorical = Pipeline(
@@ -166,43 +225,61 @@ def _pca(ctx, variance=0.95):
 def _select_percentile(ctx, percentile=50):
     # keep at least one feature
     percentile = int(max(percentile, math.ceil(100 / max(1, ctx.n_features))))
-    return SelectPercentile(f_classif, percentile=percentile)
+    score = f_regression if ctx.task == "regression" else f_classif
+    return SelectPercentile(score, percentile=percentile)
 
 
 def _polynomial(ctx, interaction_only=True):
     return PolynomialFeatures(degree=2, interaction_only=interaction_only, include_bias=False)
 
 
-def _logistic_regression(ctx, C=1.0):
-    return LogisticRegression(C=C, max_iter=2000, random_state=ctx.seed)
+def class_weight_of(choice: str):
+    """The ``class_weight`` argument of a searched choice (``"none"`` is ``None``)."""
+    return None if choice == "none" else choice
 
 
-def _random_forest(ctx, n_estimators=100, max_features=0.5, min_samples_leaf=1):
+def _logistic_regression(ctx, C=1.0, class_weight="none"):
+    return LogisticRegression(
+        C=C, max_iter=2000, class_weight=class_weight_of(class_weight), random_state=ctx.seed
+    )
+
+
+def _random_forest(
+    ctx, n_estimators=100, max_features=0.5, min_samples_leaf=1, class_weight="none"
+):
     return RandomForestClassifier(
         n_estimators=n_estimators,
         max_features=max_features,
         min_samples_leaf=min_samples_leaf,
+        class_weight=class_weight_of(class_weight),
         random_state=ctx.seed,
     )
 
 
-def _extra_trees(ctx, n_estimators=100, max_features=0.5, min_samples_leaf=1):
+def _extra_trees(ctx, n_estimators=100, max_features=0.5, min_samples_leaf=1, class_weight="none"):
     return ExtraTreesClassifier(
         n_estimators=n_estimators,
         max_features=max_features,
         min_samples_leaf=min_samples_leaf,
+        class_weight=class_weight_of(class_weight),
         random_state=ctx.seed,
     )
 
 
 def _hist_gradient_boosting(
-    ctx, learning_rate=0.1, max_iter=100, max_leaf_nodes=31, l2_regularization=1e-6
+    ctx,
+    learning_rate=0.1,
+    max_iter=100,
+    max_leaf_nodes=31,
+    l2_regularization=1e-6,
+    class_weight="none",
 ):
     return HistGradientBoostingClassifier(
         learning_rate=learning_rate,
         max_iter=max_iter,
         max_leaf_nodes=max_leaf_nodes,
         l2_regularization=l2_regularization,
+        class_weight=class_weight_of(class_weight),
         random_state=ctx.seed,
     )
 
@@ -213,8 +290,14 @@ def _knn(ctx, n_neighbors=5, weights="uniform"):
     return KNeighborsClassifier(n_neighbors=n_neighbors, weights=weights)
 
 
-def _svc(ctx, C=1.0, gamma="scale"):
-    return SVC(C=C, gamma=gamma, probability=True, random_state=ctx.seed)
+def _svc(ctx, C=1.0, gamma="scale", class_weight="none"):
+    return SVC(
+        C=C,
+        gamma=gamma,
+        probability=True,
+        class_weight=class_weight_of(class_weight),
+        random_state=ctx.seed,
+    )
 
 
 def _tabular_net(
@@ -227,6 +310,7 @@ def _tabular_net(
     n_layers=2,
     dropout=0.1,
     max_epochs=60,
+    class_weight="none",
 ):
     from ..nets import TabularMLP  # torch: only when a network is built
 
@@ -239,6 +323,7 @@ def _tabular_net(
         weight_decay=weight_decay,
         batch_size=batch_size,
         max_epochs=max_epochs,
+        class_weight=class_weight_of(class_weight),
     )
 
 
@@ -336,13 +421,14 @@ register(
         "logistic_regression",
         "classifier",
         _logistic_regression,
-        {"C": Float(1e-3, 1e3, log=True)},
+        {"C": Float(1e-3, 1e3, log=True), "class_weight": CLASS_WEIGHT},
         kinds=frozenset({"tabular", "image"}),
         cost=0.5,
     )
 )
-register(Component("random_forest", "classifier", _random_forest, dict(_TREE_RANGES), cost=2.0))
-register(Component("extra_trees", "classifier", _extra_trees, dict(_TREE_RANGES), cost=1.5))
+_CLASSIFIER_TREES = {**_TREE_RANGES, "class_weight": CLASS_WEIGHT}
+register(Component("random_forest", "classifier", _random_forest, _CLASSIFIER_TREES, cost=2.0))
+register(Component("extra_trees", "classifier", _extra_trees, _CLASSIFIER_TREES, cost=1.5))
 register(
     Component(
         "hist_gradient_boosting",
@@ -353,6 +439,7 @@ register(
             "max_iter": Integer(50, 400, log=True),
             "max_leaf_nodes": Integer(8, 64, log=True),
             "l2_regularization": Float(1e-6, 1.0, log=True),
+            "class_weight": CLASS_WEIGHT,
         },
         cost=2.0,
     )
@@ -372,7 +459,11 @@ register(
         "svc",
         "classifier",
         _svc,
-        {"C": Float(1e-2, 1e3, log=True), "gamma": Categorical(("scale", "auto"))},
+        {
+            "C": Float(1e-2, 1e3, log=True),
+            "gamma": Categorical(("scale", "auto")),
+            "class_weight": CLASS_WEIGHT,
+        },
         kinds=frozenset({"tabular", "image"}),
         cost=1.5,
     )
@@ -388,6 +479,7 @@ register(
             "n_layers": Integer(1, 3),
             "dropout": Float(0.0, 0.5),
             "max_epochs": Integer(10, 100, log=True),
+            "class_weight": CLASS_WEIGHT,
         },
         cost=4.0,
         is_net=True,

@@ -5,7 +5,10 @@ from __future__ import annotations
 import tempfile
 from dataclasses import dataclass
 
-__all__ = ["BuildContext", "context_for"]
+__all__ = ["IMBALANCE_RATIO", "BuildContext", "context_for"]
+
+#: classes count as imbalanced when the largest has this many times the smallest
+IMBALANCE_RATIO = 3.0
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,16 @@ class BuildContext:
     cache_dir : str or None
         Image data: folder shared by the trials for cached frozen-backbone
         features (created and removed by ``fit``).
+    task : {"classification", "regression"}
+        What the final estimator predicts: its slot's role is
+        ``"classifier"`` or ``"regressor"``.
+    imbalanced : bool
+        Classification: the largest class has at least
+        :data:`IMBALANCE_RATIO` times the rows (or weight) of the smallest;
+        the portfolio then starts from ``class_weight="balanced"``.
+    weighted : bool
+        ``fit`` got ``sample_weight``: final estimators whose ``fit`` takes no
+        weights are left out of the search.
     """
 
     n_samples: int
@@ -49,10 +62,31 @@ class BuildContext:
     device: str = "cpu"
     backbones: tuple = ()
     cache_dir: str | None = None
+    task: str = "classification"
+    imbalanced: bool = False
+    weighted: bool = False
+
+    @property
+    def final_role(self) -> str:
+        """The role of the last step: ``"classifier"`` or ``"regressor"``."""
+        return "regressor" if self.task == "regression" else "classifier"
 
 
-def context_for(profile, seed: int, n_classes: int, *, device: str, backbone) -> BuildContext:
+def context_for(
+    profile,
+    seed: int,
+    n_classes: int,
+    *,
+    device: str,
+    backbone,
+    task: str = "classification",
+    class_sizes=None,
+    weighted: bool = False,
+) -> BuildContext:
     """The context of a ``fit`` on data profiled as ``profile``.
+
+    ``class_sizes`` (classification: rows or total weight per class) sets
+    ``imbalanced``; ``weighted`` says that ``fit`` got ``sample_weight``.
 
     Tabular data imports no torch: ``device`` stays as given (``"auto"`` is
     resolved by a network factory, in the worker that builds the network),
@@ -87,5 +121,15 @@ def context_for(profile, seed: int, n_classes: int, *, device: str, backbone) ->
         has_missing=profile.has_missing,
         seed=seed,
         device=device,
+        task=task,
+        imbalanced=_imbalanced(class_sizes),
+        weighted=weighted,
         **image,
     )
+
+
+def _imbalanced(class_sizes) -> bool:
+    if class_sizes is None or len(class_sizes) < 2:
+        return False
+    smallest = min(class_sizes)
+    return smallest <= 0 or max(class_sizes) / smallest >= IMBALANCE_RATIO

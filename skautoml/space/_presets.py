@@ -13,9 +13,11 @@ from typing import Any
 
 from ..nets import BACKBONES
 from ._candidate import Step
+from ._components import FINAL_ROLES, accepts_weights
 from ._context import BuildContext
 from ._image_components import backbone_components
 from ._portfolio import image_portfolio
+from ._regressors import IMAGE_REGRESSORS
 from ._space import PASSTHROUGH, SearchSpace, Slot, component_for, portfolio_hints
 
 __all__ = [
@@ -44,6 +46,23 @@ PRESETS: dict[str, tuple[str, ...]] = {
 }
 #: classical classifiers that read image rows as pixel features
 IMAGE_CLASSICAL = ("logistic_regression", "svc", "k_neighbors")
+
+_CLASSICAL_REGRESSORS = (
+    "ridge",
+    "elastic_net",
+    "hist_gradient_boosting_regressor",
+    "random_forest_regressor",
+    "extra_trees_regressor",
+    "k_neighbors_regressor",
+    "svr",
+)
+#: the regressors of each tabular preset (image data: see :func:`image_space`)
+REGRESSION_PRESETS: dict[str, tuple[str, ...]] = {
+    "default": (*_CLASSICAL_REGRESSORS, "tabular_net_regressor"),
+    "classical": _CLASSICAL_REGRESSORS,
+    "fast": ("ridge", "hist_gradient_boosting_regressor", "k_neighbors_regressor"),
+    "nets": ("tabular_net_regressor",),
+}
 
 
 def check_preset(name: str | None) -> str:
@@ -104,8 +123,56 @@ def _tabular_slots(ctx: BuildContext, classifiers: Sequence[str]) -> dict[str, S
     classifiers = tuple(classifiers)
     if ctx.backbones and "tabular_net" in classifiers:  # a user's pretrained body
         classifiers = (*classifiers, "finetune_tabular_custom")
-    slots["classifier"] = Slot("classifier", tuple(dict.fromkeys(classifiers)))
+    role = ctx.final_role
+    slots[role] = Slot(role, tuple(dict.fromkeys(classifiers)))
     return slots
+
+
+def _presets(ctx: BuildContext) -> dict[str, tuple[str, ...]]:
+    return REGRESSION_PRESETS if ctx.task == "regression" else PRESETS
+
+
+def _check_roles(search_space: Mapping, ctx: BuildContext) -> None:
+    other = "classifier" if ctx.final_role == "regressor" else "regressor"
+    if other in search_space:
+        raise ValueError(
+            f"search_space has a {other!r} entry, but this estimator's last step is a "
+            f"{ctx.final_role}: name the {ctx.final_role}s under {ctx.final_role!r}"
+        )
+
+
+def _extras(space: SearchSpace) -> dict:
+    return {
+        "portfolio_order": space.portfolio_order,
+        "portfolio_params": space.portfolio_params,
+        "portfolio_first": space.portfolio_first,
+    }
+
+
+def _space(slots, fixed, ctx: BuildContext, **kwargs) -> SearchSpace:
+    """The :class:`SearchSpace`; with ``sample_weight``, the final estimators
+    whose ``fit`` takes no weights are left out (and ``left_out`` says so)."""
+    slots = list(slots)
+    left_out: list[tuple[str, str]] = []
+    if ctx.weighted:
+        final = slots[-1]
+        kept = []
+        for name in final.options:
+            if name == PASSTHROUGH or accepts_weights(component_for(name), ctx):
+                kept.append(name)
+            else:
+                left_out.append((name, "its fit takes no sample_weight"))
+        if not kept:
+            raise ValueError(
+                f"sample_weight was given, but no {final.role} of the search space takes "
+                f"weights ({', '.join(final.options)}); add one that does, such as "
+                f"{'ridge' if final.role == 'regressor' else 'logistic_regression'}, "
+                "or fit without sample_weight"
+            )
+        slots[-1] = Slot(final.role, tuple(kept))
+        first = tuple(c for c in kwargs.pop("portfolio_first", ()) if c.steps[-1].name in kept)
+        kwargs["portfolio_first"] = first
+    return SearchSpace(tuple(slots), fixed, left_out=tuple(left_out), **kwargs)
 
 
 def make_space(search_space: Any, ctx: BuildContext) -> SearchSpace:
@@ -117,7 +184,8 @@ def make_space(search_space: Any, ctx: BuildContext) -> SearchSpace:
         ``None`` or a preset name (``"default"``, ``"classical"``, ``"fast"``,
         ``"nets"``) gives the preset for the data; a dict maps roles to lists
         of component names and overrides those slots of the default; a
-        :class:`SearchSpace` is used as it is.
+        :class:`SearchSpace` is used as it is (with ``ctx.weighted``, less
+        the final estimators whose ``fit`` takes no ``sample_weight``).
     ctx : BuildContext
         What is known about the data (its kind, size, backbones...).
 
@@ -139,35 +207,38 @@ def make_space(search_space: Any, ctx: BuildContext) -> SearchSpace:
     >>> space.slots[-1].options
     ('logistic_regression', 'hist_gradient_boosting', 'k_neighbors')
     """
-    if isinstance(search_space, SearchSpace):
-        return search_space
+    if isinstance(search_space, SearchSpace):  # as it is, but for sample_weight
+        if not ctx.weighted:
+            return search_space
+        return _space(search_space.slots, search_space.fixed, ctx, **_extras(search_space))
     if ctx.kind == "image":
         return image_space(search_space, ctx)
     fixed: tuple[Step, ...] = ()
     if ctx.categorical_columns:
         fixed = (Step("one_hot_encoder"),)
+    presets = _presets(ctx)
     if search_space is None or isinstance(search_space, str):
         preset = check_preset(search_space)
-        classifiers = [c for c in PRESETS[preset] if ctx.kind in component_for(c).kinds] or list(
-            PRESETS[preset]
+        finals = [c for c in presets[preset] if ctx.kind in component_for(c).kinds] or list(
+            presets[preset]
         )
-        return SearchSpace(
-            tuple(_tabular_slots(ctx, classifiers).values()), fixed, **portfolio_hints(ctx)
-        )
+        return _space(_tabular_slots(ctx, finals).values(), fixed, ctx, **portfolio_hints(ctx))
     if isinstance(search_space, Mapping):
-        slots = _tabular_slots(ctx, PRESETS["default"])
-        for role, names in search_space.items():
+        _check_roles(search_space, ctx)
+        role = ctx.final_role
+        slots = _tabular_slots(ctx, presets["default"])
+        for name, names in search_space.items():
             names = (names,) if isinstance(names, str) else tuple(names)
-            slots[role] = Slot(role, names)
-        if "transformer" not in search_space and slots["classifier"].options == (
+            slots[name] = Slot(name, names)
+        if "transformer" not in search_space and slots[role].options == (
             "finetune_tabular_custom",
         ):  # a pretrained body needs the columns it was trained on: no width change
             del slots["transformer"]
-        order = ["imputer", "scaler", "transformer", "classifier"]
+        order = ["imputer", "scaler", "transformer", role]
         ordered = [slots[r] for r in order if r in slots]
         ordered += [s for r, s in slots.items() if r not in order]
-        ordered.sort(key=lambda s: s.role == "classifier")
-        return SearchSpace(tuple(ordered), fixed, **portfolio_hints(ctx))
+        ordered.sort(key=lambda s: s.role in FINAL_ROLES)
+        return _space(ordered, fixed, ctx, **portfolio_hints(ctx))
     raise _type_error(search_space)
 
 
@@ -210,37 +281,44 @@ def image_space(search_space: Any, ctx: BuildContext) -> SearchSpace:
         regression, k-NN and the frozen-feature probes) and ``"nets"``. A
         dict may set the ``"classifier"`` role (and add others).
     ctx : BuildContext
-        Of image data.
+        Of image data. For regression, every preset is the classical
+        regressors that read pixels (ridge, SVR, k-NN): the image networks
+        have no regression head yet.
 
     Returns
     -------
     space : SearchSpace
     """
-    nets = image_components(ctx)
-    probes = tuple(n for n in nets if n.startswith("probe_"))
-    presets = {
-        "default": (*IMAGE_CLASSICAL, *nets),
-        "classical": IMAGE_CLASSICAL,
-        "fast": ("logistic_regression", "k_neighbors", *probes),
-        "nets": nets,
-    }
+    role = ctx.final_role
+    if ctx.task == "regression":  # the classical regressors read the pixels
+        presets = dict.fromkeys(("default", "classical", "fast", "nets"), IMAGE_REGRESSORS)
+    else:
+        nets = image_components(ctx)
+        probes = tuple(n for n in nets if n.startswith("probe_"))
+        presets = {
+            "default": (*IMAGE_CLASSICAL, *nets),
+            "classical": IMAGE_CLASSICAL,
+            "fast": ("logistic_regression", "k_neighbors", *probes),
+            "nets": nets,
+        }
     if search_space is None or isinstance(search_space, str):
         preset = check_preset(search_space)
         chosen = presets[preset]
         slots: list = []
     elif isinstance(search_space, Mapping):
+        _check_roles(search_space, ctx)
         slots = [
-            Slot(role, (names,) if isinstance(names, str) else tuple(names))
-            for role, names in search_space.items()
-            if role != "classifier"
+            Slot(name, (names,) if isinstance(names, str) else tuple(names))
+            for name, names in search_space.items()
+            if name != role
         ]
-        chosen = search_space.get("classifier", presets["default"])
+        chosen = search_space.get(role, presets["default"])
         chosen = (chosen,) if isinstance(chosen, str) else tuple(chosen)
     else:
         raise _type_error(search_space)
     # the stored warm-start portfolio goes first (single-step candidates: only
     # when the classifier is the space's one slot)
-    first = () if slots else image_portfolio(chosen)
-    return SearchSpace(
-        (*slots, Slot("classifier", chosen)), portfolio_first=first, **portfolio_hints(ctx)
+    first = () if slots or ctx.task == "regression" else image_portfolio(chosen)
+    return _space(
+        (*slots, Slot(role, chosen)), (), ctx, portfolio_first=first, **portfolio_hints(ctx)
     )

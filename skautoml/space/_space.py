@@ -16,7 +16,7 @@ from typing import Any
 from sklearn.pipeline import Pipeline
 
 from ._candidate import Candidate, Step
-from ._components import COMPONENTS, Component
+from ._components import COMPONENTS, FINAL_ROLES, Component
 from ._context import BuildContext
 from ._dimensions import Categorical
 
@@ -90,6 +90,9 @@ class SearchSpace:
     #: candidates tried before the defaults, in order (image data: the stored
     #: warm-start portfolio of :mod:`._portfolio`)
     portfolio_first: tuple[Candidate, ...] = ()
+    #: ``(component, why)`` for the final estimators left out for this data
+    #: (with ``sample_weight``: those whose ``fit`` takes no weights)
+    left_out: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self):
         object.__setattr__(self, "slots", tuple(self.slots))
@@ -97,8 +100,9 @@ class SearchSpace:
         object.__setattr__(self, "portfolio_order", tuple(self.portfolio_order))
         object.__setattr__(self, "portfolio_params", tuple(self.portfolio_params))
         object.__setattr__(self, "portfolio_first", tuple(self.portfolio_first))
-        if not self.slots or self.slots[-1].role != "classifier":
-            raise ValueError("a search space must end with a 'classifier' slot")
+        object.__setattr__(self, "left_out", tuple(self.left_out))
+        if not self.slots or self.slots[-1].role not in FINAL_ROLES:
+            raise ValueError("a search space must end with a 'classifier' or 'regressor' slot")
         for slot in self.slots:
             for name in slot.options:
                 if name == PASSTHROUGH:
@@ -252,6 +256,15 @@ PORTFOLIO_ORDER = (
     "extra_trees",
     "k_neighbors",
     "tabular_net",
+    # regression
+    "hist_gradient_boosting_regressor",
+    "ridge",
+    "random_forest_regressor",
+    "svr",
+    "extra_trees_regressor",
+    "elastic_net",
+    "k_neighbors_regressor",
+    "tabular_net_regressor",
 )
 #: on large data (see :func:`portfolio_hints`) the cheapest models go first, so
 #: that a short budget always ends with a model (FLAML's cost-first insight)
@@ -263,6 +276,15 @@ PORTFOLIO_ORDER_LARGE = (
     "svc",
     "tabular_net",
     "hist_gradient_boosting",
+    # regression
+    "k_neighbors_regressor",
+    "ridge",
+    "elastic_net",
+    "extra_trees_regressor",
+    "random_forest_regressor",
+    "svr",
+    "tabular_net_regressor",
+    "hist_gradient_boosting_regressor",
 )
 #: n_samples * n_features * n_classes from which the data counts as large
 #: (digits: 0.9e6; 3,750 MNIST digits: 29e6)
@@ -273,6 +295,11 @@ _NEEDS_SCALING = {
     "k_neighbors",
     "tabular_net",
     "finetune_tabular_custom",
+    "ridge",
+    "elastic_net",
+    "svr",
+    "k_neighbors_regressor",
+    "tabular_net_regressor",
 }
 
 
@@ -289,7 +316,9 @@ def portfolio_hints(ctx: BuildContext) -> dict[str, tuple]:
 
     Trees start from ``sqrt(n_features)`` features per split, scikit-learn's
     own default, which is many times faster than half the features on wide
-    data. On large data the portfolio tries the cheapest models first.
+    data. On large data the portfolio tries the cheapest models first. With
+    imbalanced classes, every classifier that takes a ``class_weight`` starts
+    from ``"balanced"``.
 
     Parameters
     ----------
@@ -308,6 +337,12 @@ def portfolio_hints(ctx: BuildContext) -> dict[str, tuple]:
         for tree in ("random_forest", "extra_trees")
         if tree in COMPONENTS and "max_features" in COMPONENTS[tree].hyperparams
     )
+    if ctx.imbalanced:
+        params += tuple(
+            (name, "class_weight", "balanced")
+            for name, component in COMPONENTS.items()
+            if component.role == "classifier" and "class_weight" in component.hyperparams
+        )
     order = PORTFOLIO_ORDER_LARGE if cells >= LARGE_DATA_CELLS else ()
     return {"portfolio_order": order, "portfolio_params": params}
 

@@ -29,6 +29,7 @@ __all__ = [
     "finetune_classifier",
     "finetune_kwargs",
     "net_classifier",
+    "net_regressor",
     "net_training_kwargs",
 ]
 
@@ -144,6 +145,63 @@ def net_classifier(
     kwargs["callbacks"] = kwargs["callbacks"] + list(extra.pop("callbacks", []))
     kwargs.update(extra)
     return NetClassifier(module, **{f"module__{k}": v for k, v in module_kwargs.items()}, **kwargs)
+
+
+#: the regression networks' searched losses -> ``torch.nn`` class names
+_LOSSES = {"mse": "MSELoss", "huber": "HuberLoss"}
+
+
+def net_regressor(
+    ctx: BuildContext,
+    module,
+    module_kwargs: Mapping[str, Any],
+    *,
+    loss: str,
+    lr: float,
+    optimizer: str,
+    weight_decay: float,
+    batch_size: int,
+    max_epochs: int,
+    patience: int = 5,
+):
+    """A :class:`~skautoml.nets.NetRegressor` of ``module`` with the shared training setup.
+
+    The same optimizer and early stopping as :func:`net_classifier`; the
+    validation split is a plain shuffled one, and ``loss`` (``"mse"`` or
+    ``"huber"``) picks the criterion.
+
+    Parameters
+    ----------
+    ctx : BuildContext
+    module : type
+        The torch module class (its output width is set to 1).
+    module_kwargs : mapping
+        Its arguments (passed as ``module__<name>``).
+    loss : {"mse", "huber"}
+    lr, optimizer, weight_decay, batch_size, max_epochs, patience
+        As for :func:`net_training_kwargs`.
+
+    Returns
+    -------
+    net : NetRegressor
+    """
+    import torch
+    from skorch.dataset import ValidSplit
+
+    from ..nets import NetRegressor
+
+    kwargs = net_training_kwargs(
+        ctx,
+        lr=lr,
+        optimizer=optimizer,
+        weight_decay=weight_decay,
+        batch_size=batch_size,
+        max_epochs=max_epochs,
+        patience=patience,
+    )
+    kwargs["train_split"] = ValidSplit(0.15, stratified=False, random_state=ctx.seed)
+    kwargs["criterion"] = getattr(torch.nn, _LOSSES[loss])
+    return NetRegressor(module, **{f"module__{k}": v for k, v in module_kwargs.items()}, **kwargs)
 
 
 def finetune_kwargs(

@@ -305,9 +305,10 @@ class Grammar:
                 used.add(name)
         self.classifiers = list(self.pset.primitives[Output])
         if not self.classifiers:
-            raise ValueError("the genetic search needs at least one classifier in the space")
+            raise ValueError(f"the genetic search needs at least one {last.role} in the space")
         self.pset.addPrimitive(_node, [Features, Features], Features, name=UNION)
-        self.pset.addPrimitive(_node, [Features, Output], Features, name=STACK)
+        if last.role == "classifier":  # stacking appends class probabilities
+            self.pset.addPrimitive(_node, [Features, Output], Features, name=STACK)
         #: primitives that take and return features (steps, unions, stacking)
         self.transformers = [p for p in self.pset.primitives[Features] if Features in p.args]
 
