@@ -1,7 +1,9 @@
 """The ``skautoml`` command line: ``skautoml fit data.csv --target COLUMN``.
 
-``skautoml fit FOLDER`` reads an image folder (one sub-folder per class);
-``--image-size HxW`` resizes its images to one size.
+A numeric target with many distinct values runs the regressor, any other the
+classifier (``--task`` overrides). ``skautoml fit FOLDER`` reads an image
+folder (one sub-folder per class); ``--image-size HxW`` resizes its images to
+one size.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import pickle
 import sys
 import warnings
 
-__all__ = ["main"]
+__all__ = ["detect_task", "main"]
 
 
 class CLIError(Exception):
@@ -39,6 +41,38 @@ def _image_size(text: str) -> tuple[int, int]:
     return size
 
 
+#: a numeric target with more distinct values than this (and than this share of
+#: the rows), or with fractional values, is read as a regression target
+_MANY_VALUES = 20
+_MANY_SHARE = 0.05
+
+
+def detect_task(y) -> tuple[str, str]:
+    """``(task, why)`` for a target column: ``"regression"`` for numbers with
+    many distinct values (or fractions), else ``"classification"``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> detect_task(np.arange(100) * 1.5)[0]
+    'regression'
+    >>> detect_task(np.array(["cat", "dog"] * 50))[0]
+    'classification'
+    """
+    import numpy as np
+    import pandas as pd
+
+    values = pd.Series(y).dropna()
+    if not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
+        return "classification", "the target is not numeric"
+    distinct = values.nunique()
+    fractional = bool((values != np.round(values)).any())
+    if fractional or distinct > max(_MANY_VALUES, _MANY_SHARE * len(values)):
+        kind = "fractional values" if fractional else f"{distinct} distinct values"
+        return "regression", f"a numeric target with {kind}"
+    return "classification", f"a numeric target with only {distinct} distinct values"
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="skautoml",
@@ -51,6 +85,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     fit.add_argument("data", help="a CSV file, or a folder with one sub-folder of images per class")
     fit.add_argument("--target", help="name of the label column (CSV input)")
+    fit.add_argument(
+        "--task",
+        choices=("auto", "classification", "regression"),
+        default="auto",
+        help="auto (default): regression for a numeric target with many distinct values "
+        f"(more than {_MANY_VALUES} and more than {_MANY_SHARE:.0%} of the rows, or "
+        "fractional values), else classification",
+    )
     fit.add_argument(
         "--image-size",
         type=_image_size,
@@ -132,13 +174,30 @@ def _check_writable(option: str, path: str | None) -> None:
         raise CLIError(f"{option} {path!r}: the folder {folder!r} is not writable")
 
 
-def _fit(args) -> int:
-    from . import AutoFineTuneClassifier
+def _estimator_class(args, y):
+    from . import AutoFineTuneClassifier, AutoFineTuneRegressor
 
+    task = args.task
+    if task == "auto":
+        if os.path.isdir(args.data):  # an image folder's sub-folders are classes
+            task, why = "classification", "an image folder has one sub-folder per class"
+        else:
+            task, why = detect_task(y)
+        _out(f"task: {task} ({why}; --task overrides)")
+    elif task == "regression" and os.path.isdir(args.data):
+        raise CLIError(
+            "--task regression needs a CSV file with a numeric target column; an image "
+            "folder's sub-folders are class labels"
+        )
+    return AutoFineTuneRegressor if task == "regression" else AutoFineTuneClassifier
+
+
+def _fit(args) -> int:
     for option, path in (("--output", args.output), ("--export", args.export)):
         _check_writable(option, path)  # before the search, not after it
     X, y = _load(args.data, args.target, args.image_size)
-    clf = AutoFineTuneClassifier(
+    estimator = _estimator_class(args, y)
+    clf = estimator(
         search=args.search,
         max_trials=args.max_trials,
         time_budget=args.time_budget,

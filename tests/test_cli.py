@@ -190,3 +190,56 @@ def test_bad_image_size_is_a_usage_error(size, capsys):
 def test_image_size_with_a_csv_is_an_error(csv_path, capsys):
     assert main(["fit", str(csv_path), "--target", "label", "--image-size", "8x8"]) == 2
     assert "--image-size applies to an image folder" in capsys.readouterr().err
+
+
+# -- regression --------------------------------------------------------------------------
+@pytest.fixture
+def price_csv(tmp_path):
+    rng = np.random.default_rng(0)
+    n = 80
+    frame = pd.DataFrame({"rooms": rng.integers(1, 6, n), "area": rng.normal(70, 20, n)})
+    frame["town"] = rng.choice(["Oslo", "Lima"], size=n)
+    frame["price"] = (
+        1000 * frame["area"] + 20000 * frame["rooms"] + 50000 * (frame["town"] == "Oslo")
+    ).round()
+    path = tmp_path / "prices.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+def test_numeric_target_with_many_values_runs_the_regressor(price_csv, tmp_path, capsys):
+    from skautoml import AutoFineTuneRegressor
+
+    script = tmp_path / "best_pipeline.py"
+    args = ["fit", str(price_csv), "--target", "price", "--max-trials", "2", "--cv", "2"]
+    args += ["--search-space", "fast", "--quiet", "--output", str(tmp_path / "m.pkl")]
+    args += ["--export", str(script)]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "task: regression (a numeric target with 80 distinct values" in out
+    with open(tmp_path / "m.pkl", "rb") as fh:
+        reg = pickle.load(fh)
+    assert isinstance(reg, AutoFineTuneRegressor)
+    frame = pd.read_csv(price_csv)
+    assert reg.score(frame.drop(columns="price"), frame["price"]) > 0.8
+    assert "stratify=y" not in script.read_text(encoding="utf-8")
+
+
+def test_task_option_overrides_the_detection(price_csv, csv_path, tmp_path, capsys):
+    from skautoml import AutoFineTuneClassifier
+
+    args = ["fit", str(price_csv), "--target", "rooms", "--max-trials", "1", "--cv", "2"]
+    args += ["--search-space", "fast", "--quiet", "--output", str(tmp_path / "m.pkl")]
+    assert main(args) == 0  # 5 distinct integers: classes
+    assert "task: classification (a numeric target with only 5 distinct values" in (
+        capsys.readouterr().out
+    )
+    assert main([*args, "--task", "regression"]) == 0
+    out = capsys.readouterr().out
+    assert "task:" not in out  # chosen, not detected
+    with open(tmp_path / "m.pkl", "rb") as fh:
+        assert not isinstance(pickle.load(fh), AutoFineTuneClassifier)
+    # labels that are not numbers cannot be regressed: one clear line
+    bad = ["fit", str(csv_path), "--target", "label", "--task", "regression", "--quiet"]
+    assert main([*bad, "--output", str(tmp_path / "x.pkl")]) == 2
+    assert "y must be numeric for regression" in capsys.readouterr().err

@@ -14,6 +14,8 @@ import sys
 import textwrap
 from collections.abc import Iterable
 
+from sklearn.base import is_regressor
+
 from ..exceptions import ExportError
 from ._imports import _Imports
 from ._layout import _INDENT, _WIDTH, _comment, _layout, _str_literal
@@ -66,7 +68,7 @@ def main(argv=None):
     y = data[args.target]
     X = data.drop(columns=[args.target])
     X_train, X_test, y_train, y_test = train_test_split(
-        X, y, test_size=args.test_size, random_state=args.random_state, stratify=y
+        X, y, test_size=args.test_size, random_state=args.random_state{stratify}
     )
 {seed}    model = make_pipeline()
     model.fit(X_train, y_train)
@@ -271,7 +273,10 @@ def export_pipeline(
     else:
         out.append('SCORING = "score"')
     body = "\n".join(_layout(node, _INDENT, "return "))
-    return "\n".join(out) + _MAIN.format(body=body, seed=seed, score=score, guard=guard)
+    # class labels keep their proportions in both parts; a numeric target cannot
+    stratify = "" if is_regressor(pipeline) else ", stratify=y"
+    main = _MAIN.format(body=body, seed=seed, score=score, guard=guard, stratify=stratify)
+    return "\n".join(out) + main
 
 
 def _wrap_comment(lines: list[str]) -> list[str]:

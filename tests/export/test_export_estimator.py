@@ -151,3 +151,43 @@ def test_export_with_a_custom_scorer_labels_the_score_honestly():
     assert "custom scorer" in source
     assert "model.score(X_test, y_test)" in source
     assert "get_scorer" not in source
+
+
+def test_regressor_ensemble_exports_and_runs_standalone(tmp_path):
+    """A regressor's ensemble exports as a weighted VotingRegressor of
+    scikit-learn parts; the script splits without stratifying and reports r2."""
+    from sklearn.ensemble import VotingRegressor
+
+    AutoFineTuneRegressor = skautoml.AutoFineTuneRegressor
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(rng.normal(size=(120, 4)), columns=[f"x{i}" for i in range(4)])
+    frame["colour"] = np.array(["red", "green", "blue"])[np.arange(120) % 3]
+    frame.loc[::7, "x1"] = np.nan
+    frame["target"] = 3 * frame["x0"] - frame["x2"] + (frame["colour"] == "red") * 2.0
+    X, y = frame.drop(columns=["target"]), frame["target"]
+    # with this seed the selection keeps several members (asserted below)
+    reg = AutoFineTuneRegressor(
+        max_trials=6,
+        cv=3,
+        random_state=0,
+        search="random",
+        time_budget=None,
+        search_space="classical",  # no network: the script needs no skautoml
+    ).fit(X, y)
+    assert len(reg.ensemble_) > 1, reg.ensemble_
+    script = tmp_path / "best_pipeline.py"
+    source = reg.export(script)
+    ruff_check(script)
+    assert "VotingRegressor(" in source and "stratify" not in source
+    frame.to_csv(tmp_path / "data.csv", index=False)
+    result = run_script(
+        script, tmp_path / "data.csv", "--target", "target", cwd=tmp_path, without_skautoml=True
+    )
+    assert "held-out r2" in result.stdout
+    module = import_script(script, "exported_regressor")
+    model = module.make_pipeline()
+    assert isinstance(model, VotingRegressor)
+    assert_same_params(model, export_form(reg.ensemble_model_))
+    if not reg.search_report_["ensemble"]["bagged"]:  # every member refit on all rows
+        refit = clone(model).fit(X, y)
+        np.testing.assert_allclose(refit.predict(X), reg.predict(X), rtol=1e-6)
