@@ -220,8 +220,8 @@ parameters, strategies, budget, checkpoints, ensembles and export.
 ``fit`` searches whole pipelines ending in a regressor (ridge, elastic
 net, histogram gradient boosting, random forest, extra trees, SVR, k-NN,
 and the tabular network with an MSE or Huber loss); each regressor may
-predict a transformed target (standardised, quantile-normalised or
-Yeo-Johnson, through :class:`~sklearn.compose.TransformedTargetRegressor`),
+predict a transformed target (standardised or quantile-normalised, through
+:class:`~sklearn.compose.TransformedTargetRegressor`),
 searched like its other hyperparameters. On image data the classical
 regressors read the pixels; the image networks have no regression head
 yet.

@@ -96,11 +96,16 @@ def test_class_weight_is_searched_and_starts_balanced_on_imbalanced_classes():
         if key.endswith("class_weight")
         for choice in dim.choices
     }
-    # the estimator sees the imbalance itself
+    # the estimator sees the imbalance itself, and it pays on the small class
     clf = AutoFineTuneClassifier(**ONE, search_space={"classifier": "logistic_regression"})
     clf.fit(X_train, y_train)
-    assert clf.best_params_["logistic_regression"]["class_weight"] == "balanced"
-    assert balanced_accuracy_score(y_test, clf.predict(X_test)) > 0.7
+    assert clf.best_params_["logistic_regression__class_weight"] == "balanced"
+    plain = AutoFineTuneClassifier(
+        **ONE, search_space=SearchSpace((Slot("classifier", ("logistic_regression",)),))
+    ).fit(X_train, y_train)
+    assert plain.best_params_["logistic_regression__class_weight"] == "none"
+    before = balanced_accuracy_score(y_test, plain.predict(X_test))
+    assert balanced_accuracy_score(y_test, clf.predict(X_test)) > before + 0.05
 
 
 @pytest.mark.parametrize(

@@ -2,12 +2,13 @@
 
 Every regressor may predict a transformed target: its ``target``
 hyperparameter wraps it in scikit-learn's
-:class:`~sklearn.compose.TransformedTargetRegressor` with a standard scaler,
-a quantile transform to a normal distribution, or a Yeo-Johnson power
-transform (a log-like transform that also takes zero and negative values),
-or leaves the target as it is. Scale-sensitive models (SVR, elastic net)
-start from a standardised target; the search decides where a transform
-helps. The tabular network standardises its target itself
+:class:`~sklearn.compose.TransformedTargetRegressor` with a standard scaler
+or a quantile transform to a normal distribution (which tames a skewed
+target, such as prices, as a log would), or leaves the target as it is. A
+Yeo-Johnson power transform is left out on purpose: its inverse is undefined
+beyond a bound, so a model that extrapolates past it predicts NaN.
+Scale-sensitive models (SVR, elastic net) start from a standardised target;
+the search decides where a transform helps. The tabular network standardises its target itself
 (:class:`~skautoml.nets.NetRegressor`) and searches its loss instead.
 """
 
@@ -21,7 +22,7 @@ from sklearn.ensemble import (
 )
 from sklearn.linear_model import ElasticNet, Ridge
 from sklearn.neighbors import KNeighborsRegressor
-from sklearn.preprocessing import PowerTransformer, QuantileTransformer, StandardScaler
+from sklearn.preprocessing import QuantileTransformer, StandardScaler
 from sklearn.svm import SVR
 
 from ._components import _TREE_RANGES, Component, register
@@ -35,7 +36,7 @@ __all__ = ["IMAGE_REGRESSORS", "TARGET_TRANSFORMS", "with_target"]
 IMAGE_REGRESSORS = ("ridge", "svr", "k_neighbors_regressor")
 
 #: the searched target transforms ("none" leaves the target as it is)
-TARGET_TRANSFORMS = ("none", "standard", "quantile", "power")
+TARGET_TRANSFORMS = ("none", "standard", "quantile")
 _TARGET = Categorical(TARGET_TRANSFORMS)
 
 
@@ -46,7 +47,7 @@ def with_target(ctx: BuildContext, regressor, target: str):
     ----------
     ctx : BuildContext
     regressor : estimator
-    target : {"none", "standard", "quantile", "power"}
+    target : {"none", "standard", "quantile"}
 
     Returns
     -------
@@ -64,8 +65,6 @@ def with_target(ctx: BuildContext, regressor, target: str):
             output_distribution="normal",
             random_state=ctx.seed,
         )
-    elif target == "power":
-        transformer = PowerTransformer(method="yeo-johnson")
     else:
         raise ValueError(f"target must be one of {TARGET_TRANSFORMS}, got {target!r}")
     return TransformedTargetRegressor(
