@@ -222,9 +222,11 @@ net, histogram gradient boosting, random forest, extra trees, SVR, k-NN,
 and the tabular network with an MSE or Huber loss); each regressor may
 predict a transformed target (standardised or quantile-normalised, through
 :class:`~sklearn.compose.TransformedTargetRegressor`),
-searched like its other hyperparameters. On image data the classical
-regressors read the pixels; the image networks have no regression head
-yet.
+searched like its other hyperparameters. On image data it searches ridge,
+SVR and k-NN on the pixels, the small CNN with one output, and each
+pretrained backbone's frozen features under a ridge head
+(``probe_<name>_regressor``); it does not fine-tune a backbone for
+regression yet.
 """,
     folds="KFold",
     scoring="``r2``",
@@ -232,8 +234,10 @@ yet.
     space=""" For the regressor the
     presets are ``"default"`` (every regressor), ``"classical"`` (no
     network), ``"fast"`` (ridge, gradient boosting, k-NN) and ``"nets"``.""",
-    backbone="""    Classification only for now: the regressor ignores it (its networks
-    have no pretrained bodies yet). For the classifier:
+    backbone="""    For the regressor, on image data: the backbones whose frozen
+    features a ridge head reads (``probe_<name>_regressor``) and
+    ``"small_cnn"`` (trained with one output); tabular pretrained bodies are
+    classification only. For the classifier:
 """,
     averaged="``predict`` then\n    averages the selected members' predictions",
     what="predictions",

@@ -7,7 +7,8 @@ Floors; a module imports only from floors below it and from :mod:`skautoml.nets`
 3. ``_components``: the registry and the tabular components;
 4. ``_composite`` (feature union, stacking), ``_image_components`` (image
    networks, the components of registered backbones), ``_regressors`` (the
-   regression components and their target transforms) and ``_space``
+   regression components and their target transforms), ``_image_regressors``
+   (image networks with a regression head) and ``_space``
    (slots, search spaces, portfolios, building pipelines);
 5. ``_portfolio``: the stored warm-start portfolio for image data;
 6. ``_presets``: the presets and ``make_space``; ``_workload``: what an

@@ -185,10 +185,17 @@ def accepts_weights(component: Component, ctx: BuildContext) -> bool:
 
 
 # -- factories ---------------------------------------------------------------
+#: the category a missing value of a text column becomes before one-hot encoding
+MISSING_CATEGORY = "missing"
+
+
 def _one_hot(ctx: BuildContext):
+    # a missing category is a category of its own: in real tables it often
+    # means "none" (no garage, no second owner), which the most frequent value
+    # would erase
     categorical = Pipeline(
         [
-            ("impute", SimpleImputer(strategy="most_frequent")),
+            ("impute", SimpleImputer(strategy="constant", fill_value=MISSING_CATEGORY)),
             ("onehot", OneHotEncoder(handle_unknown="ignore", sparse_output=False)),
         ]
     )

@@ -16,6 +16,7 @@ from ._candidate import Step
 from ._components import FINAL_ROLES, accepts_weights
 from ._context import BuildContext
 from ._image_components import backbone_components
+from ._image_regressors import image_regressors
 from ._portfolio import image_portfolio
 from ._regressors import IMAGE_REGRESSORS
 from ._space import PASSTHROUGH, SearchSpace, Slot, component_for, portfolio_hints
@@ -281,26 +282,25 @@ def image_space(search_space: Any, ctx: BuildContext) -> SearchSpace:
         regression, k-NN and the frozen-feature probes) and ``"nets"``. A
         dict may set the ``"classifier"`` role (and add others).
     ctx : BuildContext
-        Of image data. For regression, every preset is the classical
-        regressors that read pixels (ridge, SVR, k-NN): the image networks
-        have no regression head yet.
+        Of image data. For regression: ridge, SVR and k-NN on the pixels,
+        the small CNN with one output, and the frozen pretrained backbones
+        under a ridge head (see :mod:`._image_regressors`); no fine-tuning.
 
     Returns
     -------
     space : SearchSpace
     """
     role = ctx.final_role
-    if ctx.task == "regression":  # the classical regressors read the pixels
-        presets = dict.fromkeys(("default", "classical", "fast", "nets"), IMAGE_REGRESSORS)
-    else:
-        nets = image_components(ctx)
-        probes = tuple(n for n in nets if n.startswith("probe_"))
-        presets = {
-            "default": (*IMAGE_CLASSICAL, *nets),
-            "classical": IMAGE_CLASSICAL,
-            "fast": ("logistic_regression", "k_neighbors", *probes),
-            "nets": nets,
-        }
+    regression = ctx.task == "regression"
+    classical = IMAGE_REGRESSORS if regression else IMAGE_CLASSICAL
+    nets = image_regressors(ctx) if regression else image_components(ctx)
+    probes = tuple(n for n in nets if n.startswith("probe_"))
+    presets = {
+        "default": (*classical, *nets),
+        "classical": classical,
+        "fast": (classical[0], classical[-1], *probes),  # linear, k-NN, the probes
+        "nets": nets,
+    }
     if search_space is None or isinstance(search_space, str):
         preset = check_preset(search_space)
         chosen = presets[preset]

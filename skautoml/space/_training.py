@@ -163,6 +163,7 @@ def net_regressor(
     batch_size: int,
     max_epochs: int,
     patience: int = 5,
+    **extra,
 ):
     """A :class:`~skautoml.nets.NetRegressor` of ``module`` with the shared training setup.
 
@@ -180,6 +181,8 @@ def net_regressor(
     loss : {"mse", "huber"}
     lr, optimizer, weight_decay, batch_size, max_epochs, patience
         As for :func:`net_training_kwargs`.
+    **extra
+        More skorch arguments; ``callbacks`` are appended to the shared ones.
 
     Returns
     -------
@@ -201,6 +204,8 @@ def net_regressor(
     )
     kwargs["train_split"] = ValidSplit(0.15, stratified=False, random_state=ctx.seed)
     kwargs["criterion"] = getattr(torch.nn, _LOSSES[loss])
+    kwargs["callbacks"] = kwargs["callbacks"] + list(extra.pop("callbacks", []))
+    kwargs.update(extra)
     return NetRegressor(module, **{f"module__{k}": v for k, v in module_kwargs.items()}, **kwargs)
 
 

@@ -1,6 +1,7 @@
 """What training an image network candidate means, for the search's cost model.
 
-A floor above :mod:`._image_components` and :mod:`._space`: it reads a
+A floor above :mod:`._image_components`, :mod:`._image_regressors` and
+:mod:`._space`: it reads a
 step's component and parameters (with the factory's defaults) and says which
 backbone trains at which resolution for how many epochs. The cost model of
 :mod:`skautoml.evaluation` turns that into seconds with throughput measured
@@ -15,6 +16,7 @@ from ..nets import BACKBONES
 from ._components import COMPONENTS
 from ._context import BuildContext
 from ._image_components import _probe, _small_cnn, _Zoo, small_data_schedule
+from ._image_regressors import _small_cnn_regressor, probe_regressor
 from ._space import factory_defaults
 
 __all__ = ["NetWorkload", "network_workload"]
@@ -69,7 +71,7 @@ def network_workload(step, ctx: BuildContext) -> NetWorkload | None:
     if component is None or not component.is_net or "image" not in component.kinds:
         return None
     params = {**factory_defaults(component), **dict(step.params)}
-    if component.factory is _small_cnn:
+    if component.factory in (_small_cnn, _small_cnn_regressor):
         _, epochs, _ = small_data_schedule(
             ctx.n_samples, int(params["batch_size"]), int(params["max_epochs"])
         )
@@ -84,7 +86,7 @@ def network_workload(step, ctx: BuildContext) -> NetWorkload | None:
     zoo = component.factory
     if not isinstance(zoo, _Zoo) or zoo.backbone not in BACKBONES:
         return None
-    probe = zoo.factory is _probe
+    probe = zoo.factory in (_probe, probe_regressor)
     return NetWorkload(
         "probe" if probe else "finetune",
         zoo.backbone,

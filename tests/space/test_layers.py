@@ -20,10 +20,27 @@ SPACE_FLOORS = {
     "_components": {"_context", "_dimensions", "_training"},
     "_composite": {"_candidate", "_components", "_dimensions"},
     "_image_components": {"_components", "_context", "_dimensions", "_training"},
+    "_regressors": {"_components", "_context", "_dimensions", "_training"},
+    "_image_regressors": {
+        "_components",
+        "_context",
+        "_dimensions",
+        "_image_components",
+        "_training",
+    },
     "_space": {"_candidate", "_components", "_context", "_dimensions"},
     "_portfolio": {"_candidate", "_components", "_space"},
-    "_presets": {"_candidate", "_context", "_image_components", "_portfolio", "_space"},
-    "_workload": {"_components", "_context", "_image_components", "_space"},
+    "_presets": {
+        "_candidate",
+        "_components",
+        "_context",
+        "_image_components",
+        "_image_regressors",
+        "_portfolio",
+        "_regressors",
+        "_space",
+    },
+    "_workload": {"_components", "_context", "_image_components", "_image_regressors", "_space"},
 }
 
 
