@@ -103,8 +103,10 @@ def union_stacking_tree(grammar):
             node(g, "logistic_regression"),
             node(g, "X"),
             value(g, "logistic_regression", "C", 1.0),
+            value(g, "logistic_regression", "class_weight", "none"),
             value(g, "svc", "C", 1.0),
             value(g, "svc", "gamma", "scale"),
+            value(g, "svc", "class_weight", "none"),
         ]
     )
 
@@ -356,6 +358,7 @@ def test_union_with_twin_branches_is_invalid():
             node(g, "standard_scaler"),
             node(g, "X"),
             value(g, "logistic_regression", "C", 1.0),
+            value(g, "logistic_regression", "class_weight", "none"),
         ]
     )
     assert g.check(twin) is None
@@ -544,7 +547,10 @@ def test_image_network_trees_with_a_transformed_input_are_invalid():
         value(g, "k_neighbors", "n_neighbors", 3),
         value(g, "k_neighbors", "weights", "uniform"),
     ]
-    lr = [value(g, "logistic_regression", "C", 1.0)]
+    lr = [
+        value(g, "logistic_regression", "C", 1.0),
+        value(g, "logistic_regression", "class_weight", "none"),
+    ]
     assert node(g, "small_cnn").args[0] is not node(g, "stacking").ret  # typed out
     assert g.check(_Individual(cnn)) is not None
     stacked = [node(g, "logistic_regression"), node(g, "stacking"), node(g, "X"), *cnn, *lr]
