@@ -36,7 +36,7 @@ from ._context import BuildContext
 from ._dimensions import Categorical, Float, Integer
 from ._training import NET_TRAINING_RANGES, custom_backbone, finetune_classifier, net_classifier
 
-__all__ = ["backbone_components", "resolve_backbones", "small_data_schedule"]
+__all__ = ["backbone_components", "resolve_backbones", "small_cnn_module", "small_data_schedule"]
 
 _IMAGE = frozenset({"image"})
 
@@ -86,6 +86,18 @@ def small_data_schedule(n_rows: int, batch_size: int, max_epochs: int) -> tuple[
     return batch_size, max_epochs, patience
 
 
+def small_cnn_module(ctx, width, depth, dropout, resolution, augment) -> dict:
+    """The arguments of the small CNN's :class:`~skautoml.nets.ImageClassifier` module."""
+    return {
+        "image_shape": tuple(ctx.image_shape),
+        "backbone": "small_cnn",
+        "backbone_params": {"width": width, "depth": depth},
+        "resolution": resolution or None,
+        "head_dropout": dropout,
+        "augment": augment,
+    }
+
+
 def _small_cnn(
     ctx,
     width=32,
@@ -106,14 +118,7 @@ def _small_cnn(
     return net_classifier(
         ctx,
         ImageClassifier,
-        {
-            "image_shape": tuple(ctx.image_shape),
-            "backbone": "small_cnn",
-            "backbone_params": {"width": width, "depth": depth},
-            "resolution": resolution or None,
-            "head_dropout": dropout,
-            "augment": augment,
-        },
+        small_cnn_module(ctx, width, depth, dropout, resolution, augment),
         lr=lr,
         optimizer=optimizer,
         weight_decay=weight_decay,

@@ -21,9 +21,10 @@ from sklearn.preprocessing import StandardScaler
 from ..nets import BACKBONES
 from ._components import COMPONENTS, Component, register
 from ._context import BuildContext
-from ._dimensions import Categorical, Float, Integer
-from ._image_components import _AUGMENT, _PROBE_RESOLUTIONS, _Zoo, small_data_schedule
-from ._training import NET_TRAINING_RANGES, net_regressor
+from ._dimensions import Categorical
+from ._image_components import _PROBE_RESOLUTIONS, _Zoo, small_cnn_module, small_data_schedule
+from ._regressors import LOSS, without
+from ._training import net_regressor
 
 __all__ = ["image_regressors"]
 
@@ -50,14 +51,7 @@ def _small_cnn_regressor(
     return net_regressor(
         ctx,
         ImageClassifier,  # with one output: NetRegressor sets n_classes=1
-        {
-            "image_shape": tuple(ctx.image_shape),
-            "backbone": "small_cnn",
-            "backbone_params": {"width": width, "depth": depth},
-            "resolution": resolution or None,
-            "head_dropout": dropout,
-            "augment": augment,
-        },
+        small_cnn_module(ctx, width, depth, dropout, resolution, augment),
         loss=loss,
         lr=lr,
         optimizer=optimizer,
@@ -106,16 +100,8 @@ register(
         "small_cnn_regressor",
         "regressor",
         _small_cnn_regressor,
-        {
-            **NET_TRAINING_RANGES,
-            "width": Categorical((16, 32, 64)),
-            "depth": Integer(1, 3),
-            "dropout": Float(0.0, 0.5),
-            "resolution": Categorical((0, 16, 32)),
-            "augment": _AUGMENT,
-            "loss": Categorical(("mse", "huber")),
-            "max_epochs": Integer(8, 40, log=True),
-        },
+        # the classifier's small CNN ranges, with a searched loss for label smoothing
+        {**without(COMPONENTS["small_cnn"].hyperparams, "label_smoothing"), "loss": LOSS},
         kinds=_IMAGE,
         cost=3.0,
         is_net=True,

@@ -25,12 +25,12 @@ from sklearn.neighbors import KNeighborsRegressor
 from sklearn.preprocessing import QuantileTransformer, StandardScaler
 from sklearn.svm import SVR
 
-from ._components import _TREE_RANGES, Component, register
+from ._components import _TREE_RANGES, COMPONENTS, Component, register
 from ._context import BuildContext
 from ._dimensions import Categorical, Float, Integer
-from ._training import NET_TRAINING_RANGES, net_regressor
+from ._training import net_regressor
 
-__all__ = ["IMAGE_REGRESSORS", "TARGET_TRANSFORMS", "with_target"]
+__all__ = ["IMAGE_REGRESSORS", "LOSS", "TARGET_TRANSFORMS", "with_target", "without"]
 
 #: classical regressors that read image rows as pixel features
 IMAGE_REGRESSORS = ("ridge", "svr", "k_neighbors_regressor")
@@ -38,6 +38,13 @@ IMAGE_REGRESSORS = ("ridge", "svr", "k_neighbors_regressor")
 #: the searched target transforms ("none" leaves the target as it is)
 TARGET_TRANSFORMS = ("none", "standard", "quantile")
 _TARGET = Categorical(TARGET_TRANSFORMS)
+#: the regression networks' searched losses
+LOSS = Categorical(("mse", "huber"))
+
+
+def without(ranges, name: str) -> dict:
+    """``ranges`` (a component's hyperparameters) less ``name``, in order."""
+    return {key: dim for key, dim in ranges.items() if key != name}
 
 
 def with_target(ctx: BuildContext, regressor, target: str):
@@ -251,14 +258,8 @@ register(
         "tabular_net_regressor",
         "regressor",
         _tabular_net,
-        {
-            **NET_TRAINING_RANGES,
-            "hidden_units": Integer(32, 512, log=True),
-            "n_layers": Integer(1, 3),
-            "dropout": Float(0.0, 0.5),
-            "max_epochs": Integer(10, 100, log=True),
-            "loss": Categorical(("mse", "huber")),
-        },
+        # the classifier's network ranges, with a searched loss for class_weight
+        {**without(COMPONENTS["tabular_net"].hyperparams, "class_weight"), "loss": LOSS},
         cost=4.0,
         is_net=True,
     )

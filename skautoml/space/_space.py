@@ -76,7 +76,7 @@ class SearchSpace:
     >>> space = SearchSpace((Slot("scaler", ("passthrough", "standard_scaler")),
     ...                      Slot("classifier", ("logistic_regression",))))
     >>> [key for key, _ in space.flat_dimensions()]
-    ['scaler', 'classifier', 'logistic_regression__C']
+    ['scaler', 'classifier', 'logistic_regression__C', 'logistic_regression__class_weight']
     """
 
     slots: tuple[Slot, ...]

@@ -100,7 +100,8 @@ def net_training_kwargs(
     return kwargs
 
 
-def net_classifier(
+def _net(
+    net_class,
     ctx: BuildContext,
     module,
     module_kwargs: Mapping[str, Any],
@@ -112,27 +113,9 @@ def net_classifier(
     max_epochs: int,
     patience: int = 5,
     **extra,
-) -> NetClassifier:
-    """A :class:`~skautoml.nets.NetClassifier` of ``module`` with the shared training setup.
-
-    Parameters
-    ----------
-    ctx : BuildContext
-    module : type
-        The torch module class.
-    module_kwargs : mapping
-        Its arguments (passed as ``module__<name>``).
-    lr, optimizer, weight_decay, batch_size, max_epochs, patience
-        As for :func:`net_training_kwargs`.
-    **extra
-        More skorch arguments; ``callbacks`` are appended to the shared ones.
-
-    Returns
-    -------
-    net : NetClassifier
-    """
-    from ..nets import NetClassifier
-
+):
+    """``net_class`` of ``module`` with the shared training setup; ``extra``
+    skorch arguments override it (``callbacks`` are appended)."""
     kwargs = net_training_kwargs(
         ctx,
         lr=lr,
@@ -144,7 +127,34 @@ def net_classifier(
     )
     kwargs["callbacks"] = kwargs["callbacks"] + list(extra.pop("callbacks", []))
     kwargs.update(extra)
-    return NetClassifier(module, **{f"module__{k}": v for k, v in module_kwargs.items()}, **kwargs)
+    return net_class(module, **{f"module__{k}": v for k, v in module_kwargs.items()}, **kwargs)
+
+
+def net_classifier(
+    ctx: BuildContext, module, module_kwargs: Mapping[str, Any], **training
+) -> NetClassifier:
+    """A :class:`~skautoml.nets.NetClassifier` of ``module`` with the shared training setup.
+
+    Parameters
+    ----------
+    ctx : BuildContext
+    module : type
+        The torch module class.
+    module_kwargs : mapping
+        Its arguments (passed as ``module__<name>``).
+    **training
+        ``lr``, ``optimizer``, ``weight_decay``, ``batch_size``,
+        ``max_epochs`` and ``patience`` (default 5), as for
+        :func:`net_training_kwargs`; any other skorch argument, where
+        ``callbacks`` are appended to the shared ones.
+
+    Returns
+    -------
+    net : NetClassifier
+    """
+    from ..nets import NetClassifier
+
+    return _net(NetClassifier, ctx, module, module_kwargs, **training)
 
 
 #: the regression networks' searched losses -> ``torch.nn`` class names
@@ -152,18 +162,7 @@ _LOSSES = {"mse": "MSELoss", "huber": "HuberLoss"}
 
 
 def net_regressor(
-    ctx: BuildContext,
-    module,
-    module_kwargs: Mapping[str, Any],
-    *,
-    loss: str,
-    lr: float,
-    optimizer: str,
-    weight_decay: float,
-    batch_size: int,
-    max_epochs: int,
-    patience: int = 5,
-    **extra,
+    ctx: BuildContext, module, module_kwargs: Mapping[str, Any], *, loss: str, **training
 ):
     """A :class:`~skautoml.nets.NetRegressor` of ``module`` with the shared training setup.
 
@@ -179,10 +178,8 @@ def net_regressor(
     module_kwargs : mapping
         Its arguments (passed as ``module__<name>``).
     loss : {"mse", "huber"}
-    lr, optimizer, weight_decay, batch_size, max_epochs, patience
-        As for :func:`net_training_kwargs`.
-    **extra
-        More skorch arguments; ``callbacks`` are appended to the shared ones.
+    **training
+        As for :func:`net_classifier`.
 
     Returns
     -------
@@ -193,20 +190,15 @@ def net_regressor(
 
     from ..nets import NetRegressor
 
-    kwargs = net_training_kwargs(
+    return _net(
+        NetRegressor,
         ctx,
-        lr=lr,
-        optimizer=optimizer,
-        weight_decay=weight_decay,
-        batch_size=batch_size,
-        max_epochs=max_epochs,
-        patience=patience,
+        module,
+        module_kwargs,
+        train_split=ValidSplit(0.15, stratified=False, random_state=ctx.seed),
+        criterion=getattr(torch.nn, _LOSSES[loss]),
+        **training,
     )
-    kwargs["train_split"] = ValidSplit(0.15, stratified=False, random_state=ctx.seed)
-    kwargs["criterion"] = getattr(torch.nn, _LOSSES[loss])
-    kwargs["callbacks"] = kwargs["callbacks"] + list(extra.pop("callbacks", []))
-    kwargs.update(extra)
-    return NetRegressor(module, **{f"module__{k}": v for k, v in module_kwargs.items()}, **kwargs)
 
 
 def finetune_kwargs(

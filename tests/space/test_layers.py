@@ -26,6 +26,7 @@ SPACE_FLOORS = {
         "_context",
         "_dimensions",
         "_image_components",
+        "_regressors",
         "_training",
     },
     "_space": {"_candidate", "_components", "_context", "_dimensions"},
