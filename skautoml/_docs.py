@@ -119,6 +119,14 @@ ensemble_size : int, default=25
     with their weights. ``1`` turns ensembles off: the single best
     pipeline predicts. The default was chosen by measurement; see
     ``docs/user_guide.md`` ("Ensembles").
+max_predict_latency : float, default=None
+    Milliseconds per row that prediction may take, as measured for each
+    trial (``predict_ms_per_row`` in :meth:`leaderboard`: its first CV
+    fold's pipeline predicting its validation rows). Slower trials are
+    left out of the choice of the best pipeline and of the ensemble,
+    whose members' summed latency also stays within it. When no
+    successful trial is within it, the fastest one is used alone, with a
+    :class:`~skautoml.exceptions.SearchWarning`. ``None`` means no limit.
 
 Attributes
 ----------
@@ -144,7 +152,9 @@ ensemble_model_ : sklearn.ensemble.$voting or None
     when :attr:`best_pipeline_` alone predicts.
 cv_results_ : dict of arrays
     One entry per trial, in scikit-learn's ``cv_results_`` shape, with a
-    ``status`` and ``error`` per trial.
+    ``status`` and ``error`` per trial, and the fitted size
+    (``size_bytes``) and prediction latency (``predict_ms_per_row``) of
+    each successful trial (NaN where unknown).
 n_trials_ : int
     Number of candidates evaluated.
 ${classes}n_features_in_ : int
@@ -161,7 +171,9 @@ search_report_ : dict
     and which members were ``"refit"`` on all rows, ``"bagged"`` (their
     fold models vote) or ``"dropped"``, with timings; ``"left_out"``:
     component -> why it was left out of the search (with
-    ``sample_weight``: the ${role}s whose ``fit`` takes no weights).
+    ``sample_weight``: the ${role}s whose ``fit`` takes no weights);
+    ``"max_predict_latency"``: ``{"limit", "over", "met"}``, the limit,
+    how many successful trials were over it and whether any was within it.
 pareto_front_ : list of dict
     Genetic search only: the evaluated candidates no other beats on both
     score and complexity, simplest first, each as ``{"candidate",

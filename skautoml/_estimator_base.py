@@ -21,9 +21,9 @@ import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.metrics import get_scorer
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import check_is_fitted
 
 from ._compat import Interval, StrOptions, fit_context
+from ._estimator_results import SearchResultsMixin
 from ._progress import Progress
 from ._version import __version__
 from .data import check_weights, check_X, profile_data, to_rows
@@ -37,7 +37,6 @@ from .evaluation import (
     SuccessiveHalving,
     TrialRunner,
     build_ensemble,
-    export_form,
     n_workers,
     refit_best,
     run_search,
@@ -50,11 +49,9 @@ from .nets import release_feature_cache  # torch-free
 from .records import (
     all_failed_message,
     best_trial,
-    candidate_params,
-    cv_results,
-    leaderboard_frame,
     open_checkpoint,
     warn_failures,
+    within_latency,
 )
 from .space import SearchSpace, check_preset, context_for, make_space
 from .strategies import STRATEGIES, make_strategy, strategy_options
@@ -73,13 +70,15 @@ _NOT_FINGERPRINTED = {
     "time_budget",
     "max_trials",
     "ensemble_size",
+    # it changes which trial wins, not what a trial means
+    "max_predict_latency",
 }
 
 #: rounds of ensemble selection by default (chosen by benchmarks/bench_ensemble.py)
 DEFAULT_ENSEMBLE_SIZE = 25
 
 
-class AutoFineTuneBase(BaseEstimator):
+class AutoFineTuneBase(SearchResultsMixin, BaseEstimator):
     """Shared machinery of the search estimators; see :class:`AutoFineTuneClassifier`.
 
     Subclasses set :attr:`_default_scoring` and :attr:`_task` and implement
@@ -114,6 +113,7 @@ class AutoFineTuneBase(BaseEstimator):
         "image_shape": [tuple, list, None],
         "channels": [StrOptions({"first", "last"}), None],
         "ensemble_size": [Interval(Integral, 1, None, closed="left")],
+        "max_predict_latency": [Interval(Real, 0, None, closed="neither"), None],
     }
 
     def __init__(
@@ -142,6 +142,7 @@ class AutoFineTuneBase(BaseEstimator):
         image_shape=None,
         channels=None,
         ensemble_size=DEFAULT_ENSEMBLE_SIZE,
+        max_predict_latency=None,
     ):
         self.search = search
         self.max_trials = max_trials
@@ -166,6 +167,7 @@ class AutoFineTuneBase(BaseEstimator):
         self.image_shape = image_shape
         self.channels = channels
         self.ensemble_size = ensemble_size
+        self.max_predict_latency = max_predict_latency
 
     # -- the search --------------------------------------------------------------
     def _search_and_refit(self, X, y, sample_weight=None):
@@ -249,17 +251,24 @@ class AutoFineTuneBase(BaseEstimator):
                     stacklevel=4,
                 )
             warn_failures(trials, stacklevel=5)
-            best = best_trial(trials)
-            if best is None:
+            if best_trial(trials) is None:
                 raise AllTrialsFailedError(all_failed_message(trials))
+            # the winner, its stand-ins and the ensemble come from the trials
+            # that predict within max_predict_latency
+            eligible, latency = within_latency(trials, self.max_predict_latency, stacklevel=5)
+            best = best_trial(eligible)
             t0 = time.perf_counter()
             # the selection first (pure computation, in the time kept for it),
             # then the refits: a late refit cannot cut the selection short
             selected = None
             if pool is not None:
                 rng = np.random.RandomState(seed)
-                selected = select_members(budget, pool, trials, best, data, self.ensemble_size, rng)
-            self.best_pipeline_, refit_source = refit_best(runner, best, trials, data, stacklevel=4)
+                selected = select_members(
+                    budget, pool, eligible, best, data, self.ensemble_size, rng, latency["limit"]
+                )
+            self.best_pipeline_, refit_source = refit_best(
+                runner, best, eligible, data, stacklevel=4
+            )
             ensemble = EnsembleFit.alone(best)
             if selected is not None:
                 ensemble = build_ensemble(
@@ -271,35 +280,8 @@ class AutoFineTuneBase(BaseEstimator):
         self._record_ensemble(ensemble, best)
         self.search_report_["refit_source"] = refit_source
         self.search_report_["left_out"] = dict(space.left_out)
+        self.search_report_["max_predict_latency"] = latency
         return self
-
-    def _record_ensemble(self, ensemble, best) -> None:
-        """``ensemble_``, ``ensemble_score_``, ``ensemble_model_`` and the
-        members' weights in ``cv_results_`` (one member: the single best)."""
-        self.ensemble_, self.ensemble_score_ = ensemble.members, float(ensemble.score)
-        self.ensemble_model_ = ensemble.predictor(self.best_pipeline_)
-        self.cv_results_["ensemble_weight"] = ensemble.weights(len(self.trials_))
-        if ensemble.report:
-            self.search_report_["ensemble"] = ensemble.report
-
-    def _predictor(self):
-        """What predicts: the ensemble when it has several members, else the best."""
-        check_is_fitted(self, "best_pipeline_")
-        model = getattr(self, "ensemble_model_", None)
-        return self.best_pipeline_ if model is None else model
-
-    def _record(self, trials, best, result, strategy, n_splits, started):
-        self.trials_ = trials
-        self.n_trials_ = len(trials)
-        self.best_candidate_ = best
-        self.best_index_ = best.number
-        self.best_score_ = best.mean_score
-        self.best_params_ = candidate_params(best.candidate)
-        self.cv_results_ = cv_results(trials, n_splits)
-        pareto_front = getattr(strategy, "pareto_front", None)
-        if pareto_front is not None:  # strategies with several objectives (genetic)
-            self.pareto_front_ = pareto_front()
-        self.search_report_ = result.report(self.refit_time_, time.monotonic() - started)
 
     def _fingerprint(self, X, y, sample_weight=None) -> str:
         """Hash of the data (weights included) and of every setting that changes
@@ -333,57 +315,6 @@ class AutoFineTuneBase(BaseEstimator):
         if on == "auto":
             on = n_samples >= _MULTI_FIDELITY_ROWS
         return SuccessiveHalving(eta=3) if on else None
-
-    # -- results -----------------------------------------------------------------
-    def leaderboard(self):
-        """One row per trial, best first, as a pandas DataFrame.
-
-        Returns
-        -------
-        board : pandas.DataFrame
-            Rank, pipeline, scores, fit time, status and error of every
-            trial; below them, one ``"skipped"`` row per component left out
-            of the search, with the reason in ``error`` (with
-            ``sample_weight``: the final estimators whose ``fit`` takes no
-            weights).
-        """
-        check_is_fitted(self, "cv_results_")
-        left_out = getattr(self, "search_report_", {}).get("left_out", {})
-        return leaderboard_frame(self.cv_results_, tuple(left_out.items()))
-
-    def export(self, path=None):
-        """Write the fitted model as a standalone Python script.
-
-        The script builds :attr:`best_pipeline_`, or, when an ensemble of
-        several members predicts, a soft-voting
-        :class:`~sklearn.ensemble.VotingClassifier` of the members'
-        pipelines with their weights (scikit-learn parts only).
-
-        Parameters
-        ----------
-        path : str or path-like, default=None
-            Where to write the script; ``None`` returns the source instead.
-
-        Returns
-        -------
-        source : str
-            The script's source.
-        """
-        check_is_fitted(self, "best_pipeline_")
-        from .export import export_pipeline, scoring_of
-
-        ensemble = getattr(self, "ensemble_model_", None)
-        source = export_pipeline(
-            self.best_pipeline_ if ensemble is None else export_form(ensemble),
-            cv_score=self.best_score_ if ensemble is None else self.ensemble_score_,
-            **scoring_of(self.scoring, self._default_scoring),
-            skautoml_version=__version__,
-            script_name=os.path.basename(os.fspath(path)) if path else "best_pipeline.py",
-        )
-        if path is not None:
-            with open(path, "w", encoding="utf-8") as fh:
-                fh.write(source)
-        return source
 
     def __sklearn_is_fitted__(self):
         return hasattr(self, "best_pipeline_")

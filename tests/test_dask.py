@@ -47,6 +47,9 @@ def test_trials_run_on_the_cluster_workers(client, small_data):
     assert workers <= set(client.scheduler_info()["workers"])
     assert len(workers) == 2  # two trials in flight, spread over both workers
     assert np.all(clf.cv_results_["status"] == "ok")
+    # size and latency come back from the cluster's workers
+    assert np.all(clf.cv_results_["size_bytes"] > 0)
+    assert np.all(clf.cv_results_["predict_ms_per_row"] > 0)
     # the same trials as without Dask
     local = AutoFineTuneClassifier(
         search="random", max_trials=6, cv=2, n_jobs=2, random_state=0, search_space=SPACE

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import math
 import os
+import pickle
 import time
 import warnings
 from dataclasses import dataclass, replace
@@ -106,7 +107,10 @@ def evaluate_candidate(
     on), a full-fidelity trial whose mean score beats it also returns its
     out-of-fold class probabilities (``oof``: float32, one row per row of
     ``X``, NaN on rows no scored split validated) and every fold's fitted
-    pipeline (``fold_models``), for :mod:`._pool`.
+    pipeline (``fold_models``), for :mod:`._pool`. A full-fidelity trial
+    also reports its first fold's pipeline's pickled ``size_bytes`` and
+    ``predict_ms``, its prediction time per validation row in milliseconds
+    (``None`` when either cannot be measured).
     """
     scores, fit_times, score_times = [], [], []
     curve = None
@@ -114,6 +118,7 @@ def evaluate_candidate(
     first_model = None
     collect = pool_above is not None and fidelity >= 1.0
     oof, fold_models = None, []
+    size_bytes = predict_ms = None
     try:
         ctx = data.ctx
         if fidelity < 1.0:
@@ -144,13 +149,16 @@ def evaluate_candidate(
             scores.append(score)
             # a classifier without predict_proba joins no ensemble
             collect = collect and (data.regression or hasattr(pipe, "predict_proba"))
+            seconds = None
             if collect:
-                oof = _out_of_fold(pipe, data, test, oof)
+                oof, seconds = _out_of_fold(pipe, data, test, oof)
                 fold_models.append(pipe)
             if first_model is None:
                 first_model = pipe
                 curve = _valid_curve(pipe)
                 best_epoch = _best_epoch(pipe)
+                if fidelity >= 1.0:
+                    size_bytes, predict_ms = _footprint(pipe, data, test, seconds)
     except Exception as exc:  # a failing candidate is a record, not a crash
         logger.info("trial failed: %s: %s", candidate.describe(), exc)
         return TrialResult.failed(exc, fit_time=_mean(fit_times), score_time=_mean(score_times))
@@ -167,30 +175,62 @@ def evaluate_candidate(
         protocol=protocol_name(len(splits), len(data.splits)),
         oof=oof if pooled else None,
         fold_models=[_without_search_state(m) for m in fold_models] if pooled else None,
+        size_bytes=size_bytes,
+        predict_ms=predict_ms,
     )
 
 
+def _footprint(pipe, data: EvalData, test, seconds: float | None = None):
+    """``(size_bytes, predict_ms)``: the fitted ``pipe`` pickled, in bytes, and
+    its prediction time on the ``test`` rows in milliseconds per row (class
+    probabilities when it gives them, else predictions); ``seconds`` is that
+    time when the out-of-fold predictions measured it already. Either is
+    ``None`` when it cannot be measured: the trial does not fail for it."""
+    if seconds is None:
+        X = _take(data.X, test)
+        try:
+            seconds = _timed_predict(pipe, X, data.regression)[1]
+        except Exception as exc:  # the scorer predicted; a second call may still fail
+            logger.info("prediction time not measured: %s", exc)
+    try:
+        size = len(pickle.dumps(_without_search_state(pipe), protocol=pickle.HIGHEST_PROTOCOL))
+    except Exception as exc:  # a lambda, a lock, an open file: unknown size
+        logger.info("pickled size not measured: %s", exc)
+        size = None
+    per_row = None if seconds is None or not len(test) else 1000.0 * seconds / len(test)
+    return size, per_row
+
+
+def _timed_predict(pipe, X, regression: bool):
+    """``(output, seconds)`` of ``pipe.predict_proba(X)`` (``predict`` for a
+    regressor, or a classifier without probabilities)."""
+    proba = not regression and hasattr(pipe, "predict_proba")
+    predict = pipe.predict_proba if proba else pipe.predict
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        t0 = time.perf_counter()
+        out = predict(X)
+        return out, time.perf_counter() - t0
+
+
 def _out_of_fold(pipe, data: EvalData, test, oof):
-    """``oof`` (made on the first fold) with the fold's class probabilities on
-    its ``test`` rows, columns in the order of every class of ``data.y``; for
-    regression, one column of predictions."""
+    """``(oof, seconds)``: ``oof`` (made on the first fold) with the fold's
+    class probabilities on its ``test`` rows, columns in the order of every
+    class of ``data.y`` (for regression, one column of predictions), and the
+    seconds the prediction took."""
+    pred, seconds = _timed_predict(pipe, _take(data.X, test), data.regression)
     if data.regression:
         if oof is None:
             oof = np.full((len(data.y), 1), np.nan, dtype=np.float32)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            oof[test, 0] = np.asarray(pipe.predict(_take(data.X, test)), dtype=np.float32)
-        return oof
+        oof[test, 0] = np.asarray(pred, dtype=np.float32)
+        return oof, seconds
     classes = np.unique(data.y)
     if oof is None:
         oof = np.full((len(data.y), len(classes)), np.nan, dtype=np.float32)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        proba = pipe.predict_proba(_take(data.X, test))
     block = np.zeros((len(test), len(classes)), dtype=np.float32)
-    block[:, np.searchsorted(classes, pipe.classes_)] = proba
+    block[:, np.searchsorted(classes, pipe.classes_)] = pred
     oof[test] = block
-    return oof
+    return oof, seconds
 
 
 def protocol_name(used: int, available: int) -> str:

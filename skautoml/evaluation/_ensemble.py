@@ -26,6 +26,7 @@ of its fold models (bagging).
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass
 
@@ -163,6 +164,8 @@ def select_ensemble(
     bag_fraction: float = BAG_FRACTION,
     regression: bool = False,
     sample_weight=None,
+    costs=None,
+    max_cost: float | None = None,
 ) -> Selection:
     """Caruana's greedy selection with replacement over ``predictions``.
 
@@ -201,6 +204,12 @@ def select_ensemble(
         The members predict a number: their predictions are averaged.
     sample_weight : ndarray of shape (n_rows,), default=None
         Weights of the scorer (``fit``'s ``sample_weight``).
+    costs : array-like of shape (n_members,), default=None
+        Each member's cost (its prediction time, ms per row; NaN counts as 0).
+    max_cost : float, default=None
+        The most the summed cost of the distinct members picked (over every
+        bag) may reach: a round adds no new member that would exceed it.
+        ``None`` means no limit.
 
     Returns
     -------
@@ -217,37 +226,60 @@ def select_ensemble(
     per_bag = max(2, int(round(bag_fraction * n))) if bags > 1 else n
     if bags > 1 and repr(scorer) not in _FAST:
         bags = max(1, min(bags, GENERAL_SCORER_CALLS // (int(size) * per_bag * len(splits))))
+    cost = np.zeros(n) if costs is None else np.nan_to_num(np.asarray(costs, dtype=float))
+    cap = math.inf if max_cost is None else float(max_cost)
     if bags <= 1 or per_bag >= n:
-        return _greedy(preds, score, size, rng, until)
+        return _greedy(preds, score, size, rng, until, cost, cap)
     weights = np.zeros(n)
     done = 0
     for b in range(bags):
         if b and until is not None and time.monotonic() >= until:
             break
         members = np.sort(rng.choice(n, per_bag, replace=False))
-        chosen = _greedy([preds[i] for i in members], score, size, rng, until)
-        weights[members] += chosen.weights
-        done += 1
+        used = weights > 0  # members of earlier bags cost nothing more
+        spare = cap - float(cost[used].sum())
+        bag = [preds[i] for i in members]
+        chosen = _greedy(bag, score, size, rng, until, cost[members], spare, used[members])
+        if chosen.rounds:  # a bag whose every member is over the cost adds nothing
+            weights[members] += chosen.weights
+            done += 1
+    if not done:
+        return Selection(weights, -math.inf, 0, (), bags=0)
     weights /= done
     averaged = sum(w * p for w, p in zip(weights, preds) if w > 0)
     final = score(averaged)
     return Selection(weights, final, int(size), (final,), bags=done)
 
 
-def _greedy(preds, score, size, rng, until) -> Selection:
-    """Plain greedy selection with replacement; the best prefix of the rounds."""
+def _greedy(preds, score, size, rng, until, cost, spare=math.inf, free=None) -> Selection:
+    """Plain greedy selection with replacement; the best prefix of the rounds.
+
+    A member not yet ``free`` (picked, or paid for by an earlier bag) may be
+    added only while its ``cost`` fits in what is ``spare``.
+    """
+    free = np.zeros(len(preds), dtype=bool) if free is None else free.copy()
     total = np.zeros_like(preds[0])
     picks: list[int] = []
     trajectory: list[float] = []
     for r in range(int(size)):
         if r and until is not None and time.monotonic() >= until:
             break
-        scores = np.array([score((total + p) / (r + 1)) for p in preds])
+        allowed = free | (cost <= spare)
+        if not allowed.any():
+            break
+        scores = np.array(
+            [score((total + p) / (r + 1)) if ok else -np.inf for p, ok in zip(preds, allowed)]
+        )
         ties = np.flatnonzero(scores == scores.max())
         pick = int(ties[rng.randint(len(ties))]) if len(ties) > 1 else int(ties[0])
+        if not free[pick]:
+            spare -= cost[pick]
+            free[pick] = True
         picks.append(pick)
         total += preds[pick]
         trajectory.append(float(scores[pick]))
+    if not picks:
+        return Selection(np.zeros(len(preds)), -math.inf, 0, ())
     # the best ensemble along the way (the earliest on ties), as Caruana et al.
     # advise: later rounds may only add noise
     rounds = int(np.argmax(trajectory)) + 1

@@ -84,7 +84,8 @@ def refit_best(
     started), or a second Ctrl-C stops it: the best trial's first-fold
     pipeline kept by the runner; or ``"fastest"``
     when no such pipeline was kept: the fastest successful candidate refit
-    here, outside the budget.
+    here, outside the budget. Both fallbacks come from ``trials`` only (the
+    estimator passes those within ``max_predict_latency``).
     """
     # an image network is refit for the epochs its trial found best, on every
     # row (no validation split, no patience spent); other models as they are
@@ -113,7 +114,7 @@ def refit_best(
         f"({refit.status}: {refit.error})"
     )
     kept = runner.kept
-    if kept is not None:
+    if kept is not None and any(t.candidate == kept.candidate for t in trials):
         warnings.warn(
             f"{why}; best_pipeline_ is {kept.candidate.describe()} (CV score "
             f"{kept.score:.4f}) as fitted on the training rows of the first CV fold "
@@ -183,20 +184,32 @@ class Selected:
 
 
 def select_members(
-    budget, pool, trials: list[Trial], best: Trial, data: EvalData, size: int, rng
+    budget,
+    pool,
+    trials: list[Trial],
+    best: Trial,
+    data: EvalData,
+    size: int,
+    rng,
+    max_latency: float | None = None,
 ) -> Selected:
     """Select the ensemble from ``pool`` (bagged Caruana selection, see
     :mod:`._ensemble`) over the trials scored on at least the best trial's
     splits. It runs before any refit, in the time the :class:`Budget` kept
-    for it, so that a refit running late cannot cut the selection short."""
+    for it, so that a refit running late cannot cut the selection short.
+    With ``max_latency`` (ms per row), only members within it take part,
+    and the distinct members' summed prediction time stays within it."""
     t0 = time.monotonic()
-    by_candidate = {t.candidate: t for t in trials if t.ok}
+    by_candidate = {t.candidate: t for t in trials if t.ok and _within(t, max_latency)}
     folds = len(best.test_scores)
     entries = [e for e in pool.entries() if e.candidate in by_candidate and e.n_folds >= folds]
     report = {"size": size, "pool": len(entries), "refit": [], "bagged": [], "dropped": []}
     if not entries:
         report["why"] = "no trial in the pool (no predict_proba, or none kept)"
+        if max_latency is not None:
+            report["why"] += " within max_predict_latency"
         return Selected([], best.mean_score, report)
+    costs = [by_candidate[e.candidate].predict_ms for e in entries]
     until = None if budget.deadline is None else budget.deadline - _ASSEMBLY_SECONDS
     selection = select_ensemble(
         [e.oof for e in entries],
@@ -209,6 +222,8 @@ def select_members(
         bags=BAGS,
         regression=data.regression,
         sample_weight=data.sample_weight,
+        costs=[math.nan if c is None else c for c in costs],
+        max_cost=max_latency,
     )
     report["rounds"] = selection.rounds
     report["bags"] = selection.bags
@@ -219,7 +234,14 @@ def select_members(
         for i in np.argsort(-selection.weights, kind="stable")
         if selection.weights[i] > 0
     ]
+    if max_latency is not None:
+        report["predict_ms_per_row"] = sum(t.predict_ms or 0.0 for t, _, _ in members)
     return Selected(members, selection.score, report)
+
+
+def _within(trial: Trial, max_latency: float | None) -> bool:
+    """Whether ``trial`` predicts within ``max_latency`` ms per row (unknown: yes)."""
+    return max_latency is None or trial.predict_ms is None or trial.predict_ms <= max_latency
 
 
 def build_ensemble(

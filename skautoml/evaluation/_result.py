@@ -49,6 +49,8 @@ class TrialResult:
     ``timeout`` job was stopped. ``model`` is the first fold's fitted
     pipeline (asked for with :attr:`Job.keep_above`), ``pipeline`` the
     refit one, ``curve`` a network's validation accuracy per epoch.
+    ``size_bytes`` and ``predict_ms`` (milliseconds per row) measure a
+    full-fidelity trial's first-fold pipeline (``None`` when unmeasured).
     """
 
     status: TrialStatus
@@ -72,6 +74,10 @@ class TrialResult:
     oof: Any = None
     #: ensembles: every scored fold's fitted pipeline (a worker sends them pickled)
     fold_models: Any = None
+    #: full fidelity: the first fold's fitted pipeline, pickled, in bytes
+    size_bytes: int | None = None
+    #: full fidelity: its prediction time on its validation rows, ms per row
+    predict_ms: float | None = None
 
     @property
     def ok(self) -> bool:

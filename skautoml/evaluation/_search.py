@@ -377,6 +377,8 @@ class _Loop:
             error=result.error,
             meta=tuple(sorted(_meta(proposal, result, self.plans.get(proposal.candidate)).items())),
             stop_cause=result.stop_cause,
+            size_bytes=result.size_bytes,
+            predict_ms=result.predict_ms,
         )
         self.cache[trial.candidate] = trial
         self.trials.append(trial)

@@ -13,6 +13,7 @@ from ._results import (
     cv_results,
     leaderboard_frame,
     warn_failures,
+    within_latency,
 )
 from ._trial import (
     BUDGET_RAN_OUT,
@@ -41,4 +42,5 @@ __all__ = [
     "open_checkpoint",
     "read_checkpoint",
     "warn_failures",
+    "within_latency",
 ]

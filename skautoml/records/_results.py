@@ -20,6 +20,7 @@ __all__ = [
     "cv_results",
     "leaderboard_frame",
     "warn_failures",
+    "within_latency",
 ]
 
 
@@ -55,6 +56,8 @@ def cv_results(trials, n_splits: int) -> dict:
         "status": np.array([t.status.value for t in trials], dtype=object),
         "error": np.array([t.error for t in trials], dtype=object),
         "complexity": np.array([t.candidate.complexity() for t in trials], dtype=int),
+        "size_bytes": _known([t.size_bytes for t in trials]),
+        "predict_ms_per_row": _known([t.predict_ms for t in trials]),
     }
     for i in range(n_splits):
         results[f"split{i}_test_score"] = np.array(
@@ -64,6 +67,11 @@ def cv_results(trials, n_splits: int) -> dict:
     for key in meta_keys:
         results[key] = np.array([dict(t.meta).get(key) for t in trials], dtype=object)
     return results
+
+
+def _known(values) -> np.ndarray:
+    """Floats, NaN where unknown (``None``)."""
+    return np.array([math.nan if v is None else v for v in values], dtype=float)
 
 
 def _rank(means: np.ndarray) -> np.ndarray:
@@ -85,6 +93,8 @@ def leaderboard_frame(results: dict, left_out=()) -> pd.DataFrame:
         "mean_test_score",
         "std_test_score",
         "mean_fit_time",
+        "size_bytes",
+        "predict_ms_per_row",
         "status",
         "error",
     ]
@@ -92,7 +102,9 @@ def leaderboard_frame(results: dict, left_out=()) -> pd.DataFrame:
     # the cost model's prediction for image networks)
     shown = ("kind", "protocol", "duration", "predicted_seconds", "ensemble_weight")
     extra = [k for k in (*shown, "generation", "operator", "parents", "fidelity") if k in results]
-    frame = pd.DataFrame({c: results[c] for c in columns + extra})
+    # results made before size and latency were measured lack them
+    known = [c for c in columns if c in results]
+    frame = pd.DataFrame({c: results[c] for c in known + extra})
     frame.insert(0, "trial", np.arange(len(frame)))
     frame = frame.rename(
         columns={"rank_test_score": "rank", "mean_test_score": "score", "std_test_score": "std"}
@@ -141,6 +153,44 @@ def warn_failures(trials, stacklevel: int = 5) -> None:
             SearchWarning,
             stacklevel=stacklevel,
         )
+
+
+def within_latency(trials, limit: float | None, *, stacklevel: int = 5) -> tuple[list, dict]:
+    """The successful trials the winner and the ensemble may come from.
+
+    With ``limit`` (``max_predict_latency``, milliseconds per row), a trial
+    whose measured ``predict_ms`` exceeds it is left out; a trial whose
+    latency is unknown (a record of an earlier version) is kept. When every
+    successful trial is over the limit, the fastest is kept alone, with a
+    :class:`~skautoml.exceptions.SearchWarning` that names the limit and its
+    latency.
+
+    Returns
+    -------
+    eligible : list of Trial
+        The successful trials within the limit (every successful trial when
+        ``limit`` is ``None``).
+    report : dict
+        ``{"limit": limit, "over": <trials over it>, "met": bool}``, for
+        ``search_report_["max_predict_latency"]``.
+    """
+    ok = [t for t in trials if t.ok]
+    if limit is None:
+        return ok, {"limit": None, "over": 0, "met": True}
+    eligible = [t for t in ok if t.predict_ms is None or t.predict_ms <= limit]
+    report = {"limit": limit, "over": len(ok) - len(eligible), "met": bool(eligible)}
+    if not eligible and ok:
+        fastest = min(ok, key=lambda t: (t.predict_ms, t.number))
+        warnings.warn(
+            f"no successful trial predicts within max_predict_latency={limit:g} ms per "
+            f"row; the fastest, trial {fastest.number} ({fastest.candidate.describe()}), "
+            f"takes {fastest.predict_ms:.3g} ms per row and is used alone. Raise "
+            "max_predict_latency or search faster models.",
+            SearchWarning,
+            stacklevel=stacklevel,
+        )
+        eligible = [fastest]
+    return eligible, report
 
 
 def all_failed_message(trials) -> str:

@@ -60,7 +60,10 @@ class Trial:
     ``test_scores`` holds one score per CV fold (empty when the trial failed).
     ``meta`` holds strategy details (generation, operator, parents, fidelity)
     as sorted ``(key, value)`` pairs. ``stop_cause`` says why a ``timeout``
-    trial was stopped.
+    trial was stopped. ``size_bytes`` (the pickled size) and ``predict_ms``
+    (prediction time, milliseconds per row) measure a successful trial's
+    first-fold pipeline on its validation rows; ``None`` when unknown
+    (failed trials, or records of older versions).
     """
 
     number: int
@@ -73,6 +76,8 @@ class Trial:
     error: str | None = None
     meta: tuple[tuple[str, Any], ...] = field(default=())
     stop_cause: StopCause | None = None
+    size_bytes: int | None = None
+    predict_ms: float | None = None
 
     def __post_init__(self):
         object.__setattr__(self, "status", TrialStatus(self.status))
@@ -116,6 +121,8 @@ class Trial:
             "error": self.error,
             "meta": dict(self.meta),
             "stop_cause": None if self.stop_cause is None else self.stop_cause.value,
+            "size_bytes": self.size_bytes,
+            "predict_ms": self.predict_ms,
         }
 
     @classmethod
@@ -131,7 +138,14 @@ class Trial:
             error=data["error"],
             meta=tuple(sorted(data.get("meta", {}).items())),
             stop_cause=_stop_cause_of(data),
+            # records of earlier versions measured neither
+            size_bytes=_optional(int, data.get("size_bytes")),
+            predict_ms=_optional(float, data.get("predict_ms")),
         )
+
+
+def _optional(kind, value):
+    return None if value is None else kind(value)
 
 
 def _stop_cause_of(data: dict) -> StopCause | None:

@@ -27,3 +27,12 @@ def test_a_format_1_record_gets_its_stop_cause_from_the_error_text():
     assert Trial.from_dict(data).stop_cause is StopCause.BUDGET
     data["error"] = "stopped after 3.0 s: trial_time_limit"
     assert Trial.from_dict(data).stop_cause is None
+
+
+def test_size_and_latency_survive_the_round_trip_and_old_records_lack_them():
+    t = Trial(2, CAND, TrialStatus.OK, test_scores=(0.9,), size_bytes=1234, predict_ms=0.05)
+    assert Trial.from_dict(t.to_dict()) == t
+    data = t.to_dict()
+    del data["size_bytes"], data["predict_ms"]  # written before they were measured
+    old = Trial.from_dict(data)
+    assert old.size_bytes is None and old.predict_ms is None and old.ok

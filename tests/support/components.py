@@ -1,4 +1,5 @@
-"""Test-only components: one that fails, one that hangs, one whose loss is NaN.
+"""Test-only components: one that fails, one that hangs, one whose loss is NaN,
+one that predicts slowly.
 
 Registered under names starting with ``test_`` so they never clash with the
 library's own components.
@@ -11,6 +12,7 @@ import time
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.dummy import DummyClassifier
 from sklearn.linear_model import LogisticRegression
 from torch import nn
 
@@ -160,3 +162,33 @@ def _nap(ctx, seconds=4.0):
 
 #: a classifier that fits in ``seconds`` per fold: a slow trial that finishes
 register(Component("test_nap", "classifier", _nap, {"seconds": Categorical((4.0,))}))
+
+
+class SlowPredictor(LogisticRegression):
+    """Logistic regression whose every prediction first sleeps ``seconds``: a
+    good model that predicts slowly (its latency is at least the sleep)."""
+
+    def __init__(self, seconds=0.1, C=1.0, max_iter=500):
+        super().__init__(C=C, max_iter=max_iter)
+        self.seconds = seconds
+
+    def predict(self, X):
+        time.sleep(self.seconds)
+        return super().predict(X)
+
+    def predict_proba(self, X):
+        time.sleep(self.seconds)
+        return super().predict_proba(X)
+
+
+def _slow_predict(ctx):
+    return SlowPredictor()
+
+
+def _prior(ctx):
+    return DummyClassifier(strategy="prior")
+
+
+#: a good classifier that predicts slowly, and a poor one that predicts fast
+register(Component("test_slow_predict", "classifier", _slow_predict))
+register(Component("test_prior", "classifier", _prior))

@@ -1,0 +1,109 @@
+"""The fitted search's results: its records, what predicts, the leaderboard and export.
+
+A mixin of :class:`~._estimator_base.AutoFineTuneBase`: the search writes
+its results through :meth:`SearchResultsMixin._record` and
+:meth:`SearchResultsMixin._record_ensemble`; users read them through
+:meth:`SearchResultsMixin.leaderboard` and :meth:`SearchResultsMixin.export`.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+from sklearn.utils.validation import check_is_fitted
+
+from ._version import __version__
+from .evaluation import export_form
+from .records import candidate_params, cv_results, leaderboard_frame
+
+__all__ = ["SearchResultsMixin"]
+
+
+class SearchResultsMixin:
+    """The fitted attributes of a search, the leaderboard and the export.
+
+    Expects ``scoring`` and ``_default_scoring`` on the estimator.
+    """
+
+    def _record(self, trials, best, result, strategy, n_splits, started):
+        self.trials_ = trials
+        self.n_trials_ = len(trials)
+        self.best_candidate_ = best
+        self.best_index_ = best.number
+        self.best_score_ = best.mean_score
+        self.best_params_ = candidate_params(best.candidate)
+        self.cv_results_ = cv_results(trials, n_splits)
+        pareto_front = getattr(strategy, "pareto_front", None)
+        if pareto_front is not None:  # strategies with several objectives (genetic)
+            self.pareto_front_ = pareto_front()
+        self.search_report_ = result.report(self.refit_time_, time.monotonic() - started)
+
+    def _record_ensemble(self, ensemble, best) -> None:
+        """``ensemble_``, ``ensemble_score_``, ``ensemble_model_`` and the
+        members' weights in ``cv_results_`` (one member: the single best)."""
+        self.ensemble_, self.ensemble_score_ = ensemble.members, float(ensemble.score)
+        self.ensemble_model_ = ensemble.predictor(self.best_pipeline_)
+        self.cv_results_["ensemble_weight"] = ensemble.weights(len(self.trials_))
+        if ensemble.report:
+            self.search_report_["ensemble"] = ensemble.report
+
+    def _predictor(self):
+        """What predicts: the ensemble when it has several members, else the best."""
+        check_is_fitted(self, "best_pipeline_")
+        model = getattr(self, "ensemble_model_", None)
+        return self.best_pipeline_ if model is None else model
+
+    def leaderboard(self):
+        """One row per trial, best first, as a pandas DataFrame.
+
+        Returns
+        -------
+        board : pandas.DataFrame
+            Rank, pipeline, scores, fit time, status and error of every
+            trial, and for each successful one its fitted size
+            (``size_bytes``, pickled) and prediction latency
+            (``predict_ms_per_row``, milliseconds per row), both measured
+            on the first CV fold's model and validation rows (NaN where
+            unknown); below them, one ``"skipped"`` row per component left
+            out of the search, with the reason in ``error`` (with
+            ``sample_weight``: the final estimators whose ``fit`` takes no
+            weights).
+        """
+        check_is_fitted(self, "cv_results_")
+        left_out = getattr(self, "search_report_", {}).get("left_out", {})
+        return leaderboard_frame(self.cv_results_, tuple(left_out.items()))
+
+    def export(self, path=None):
+        """Write the fitted model as a standalone Python script.
+
+        The script builds :attr:`best_pipeline_`, or, when an ensemble of
+        several members predicts, a soft-voting
+        :class:`~sklearn.ensemble.VotingClassifier` of the members'
+        pipelines with their weights (scikit-learn parts only).
+
+        Parameters
+        ----------
+        path : str or path-like, default=None
+            Where to write the script; ``None`` returns the source instead.
+
+        Returns
+        -------
+        source : str
+            The script's source.
+        """
+        check_is_fitted(self, "best_pipeline_")
+        from .export import export_pipeline, scoring_of
+
+        ensemble = getattr(self, "ensemble_model_", None)
+        source = export_pipeline(
+            self.best_pipeline_ if ensemble is None else export_form(ensemble),
+            cv_score=self.best_score_ if ensemble is None else self.ensemble_score_,
+            **scoring_of(self.scoring, self._default_scoring),
+            skautoml_version=__version__,
+            script_name=os.path.basename(os.fspath(path)) if path else "best_pipeline.py",
+        )
+        if path is not None:
+            with open(path, "w", encoding="utf-8") as fh:
+                fh.write(source)
+        return source
