@@ -29,6 +29,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin
 
 from .._optional import import_optional
 
@@ -38,6 +39,7 @@ __all__ = [
     "image_format",
     "images_to_rows",
     "load_image_folder",
+    "ImageRows",
 ]
 
 _CHANNEL_COUNTS = (1, 3, 4)
@@ -272,6 +274,82 @@ def images_to_rows(X, fmt: ImageFormat) -> np.ndarray:
     if fmt.scale != 1.0:
         rows = rows / np.float32(fmt.scale)
     return rows
+
+
+class ImageRows(TransformerMixin, BaseEstimator):
+    """Images in the layout of :class:`ImageFormat` to canonical rows, as a pipeline step.
+
+    The first step of a model that takes the same raw images as the
+    estimator it was made from (a distilled student, for instance). It
+    learns nothing: ``fit`` only checks the parameters. Rows that are
+    already flat (``n, prod(sample_shape)``, as read from a CSV file) are
+    taken as well.
+
+    Parameters
+    ----------
+    layout, sample_shape, reshape, shape, scale
+        The fields of the :class:`ImageFormat` of the training images.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.full((2, 4, 4, 3), 255, dtype=np.uint8)
+    >>> fmt = image_format(X)
+    >>> ImageRows(**vars(fmt)).fit_transform(X).shape
+    (2, 48)
+    """
+
+    def __init__(self, layout="grey", sample_shape=(), reshape=None, shape=(), scale=1.0):
+        self.layout = layout
+        self.sample_shape = sample_shape
+        self.reshape = reshape
+        self.shape = shape
+        self.scale = scale
+
+    def _format(self) -> ImageFormat:
+        return ImageFormat(
+            self.layout,
+            tuple(self.sample_shape),
+            None if self.reshape is None else tuple(self.reshape),
+            tuple(self.shape),
+            float(self.scale),
+        )
+
+    def fit(self, X, y=None):
+        """Check the parameters; nothing is learnt.
+
+        Parameters
+        ----------
+        X : array-like
+            Images (ignored).
+        y : ignored
+
+        Returns
+        -------
+        self : ImageRows
+        """
+        if self.layout not in ("grey", "first", "last"):
+            raise ValueError(f'layout must be "grey", "first" or "last", got {self.layout!r}')
+        self.n_features_out_ = self._format().n_features
+        return self
+
+    def transform(self, X):
+        """Canonical ``float32`` rows ``(n, C * H * W)``, as :func:`images_to_rows`.
+
+        Parameters
+        ----------
+        X : array-like
+            Images of ``sample_shape``, or rows of ``prod(sample_shape)`` values.
+
+        Returns
+        -------
+        rows : ndarray of shape (n, C * H * W)
+        """
+        X = _as_array(X)
+        sample = tuple(self.sample_shape)
+        if X.ndim == 2 and len(sample) > 1 and X.shape[1] == int(np.prod(sample)):
+            X = X.reshape((X.shape[0], *sample))  # flattened rows, e.g. from a CSV file
+        return images_to_rows(X, self._format())
 
 
 def load_image_folder(path, *, size=None, mode=None):

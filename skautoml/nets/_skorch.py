@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 import math
+import time
 
 import numpy as np
 import torch
@@ -17,6 +18,7 @@ from ..exceptions import DivergedError
 
 __all__ = [
     "ClassAwareValidSplit",
+    "Deadline",
     "NetClassifier",
     "NetRegressor",
     "PreciseBatchNorm",
@@ -42,6 +44,27 @@ class StopOnNaN(Callback):
                 f"training loss became {loss} at epoch {len(net.history)}; "
                 "lower the learning rate or scale the inputs"
             )
+
+
+class Deadline(Callback):
+    """Stop training cleanly once the wall clock passes ``deadline``.
+
+    Raises ``KeyboardInterrupt`` after a batch, which skorch's ``fit`` catches:
+    training ends as if the last epoch were the last one (``on_train_end``
+    callbacks, such as early stopping's best-weights restore, still run).
+
+    Parameters
+    ----------
+    deadline : float or None, default=None
+        A :func:`time.monotonic` time; ``None`` never stops.
+    """
+
+    def __init__(self, deadline=None):
+        self.deadline = deadline
+
+    def on_batch_end(self, net, **kwargs):
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            raise KeyboardInterrupt
 
 
 class PreciseBatchNorm(Callback):
@@ -134,22 +157,28 @@ class ClassAwareValidSplit(ValidSplit):
     def __call__(self, dataset, y=None, groups=None):
         if not self.stratified or y is None or not isinstance(self.cv, float):
             return super().__call__(dataset, y, groups)
-        labels = np.asarray(y)
+        labels = _hard(np.asarray(y))
         n = len(labels)
         _, counts = np.unique(labels, return_counts=True)
         n_classes = len(counts)
         n_valid = math.ceil(self.cv * n)
         if counts.min() >= 2 and n_valid >= n_classes and n - n_valid >= n_classes:
-            return super().__call__(dataset, y, groups)
+            return super().__call__(dataset, labels, groups)
         fraction = min(0.5, max(self.cv, n_classes / max(n, 1)))
         stratified = counts.min() >= 2 and math.floor(fraction * n) >= n_classes
         fallback = ValidSplit(fraction, stratified=stratified, random_state=self.random_state)
-        return fallback(dataset, y if stratified else None, groups)
+        return fallback(dataset, labels if stratified else None, groups)
+
+
+def _hard(y: np.ndarray) -> np.ndarray:
+    """Labels as given, or the most probable column of soft targets."""
+    return y.argmax(axis=1) if y.ndim == 2 else y
 
 
 def encoded_accuracy(net, X, y):
-    """Validation accuracy on the encoded labels skorch sees during training."""
-    y = np.asarray(y)
+    """Validation accuracy on the encoded labels skorch sees during training
+    (for soft targets: agreement with their most probable class)."""
+    y = _hard(np.asarray(y))
     return float(np.mean(net.predict_proba(X).argmax(axis=1) == y))
 
 
@@ -202,7 +231,12 @@ class NetClassifier(_SklearnNet, NeuralNetClassifier):
       constructor takes them and they are not set explicitly;
     * seeds torch from ``random_state`` inside a forked RNG, leaving the
       global torch generator untouched;
-    * weights the classes of the loss with ``class_weight="balanced"``.
+    * weights the classes of the loss with ``class_weight="balanced"``;
+    * learns from soft targets (knowledge distillation): a 2-D float ``y`` of
+      shape ``(n_samples, n_classes)`` holds class probabilities, columns in
+      the sorted order of ``classes`` (or ``0..n_classes-1``), and the
+      criterion gets them as probability targets (``CrossEntropyLoss`` takes
+      them).
 
     Parameters
     ----------
@@ -218,7 +252,9 @@ class NetClassifier(_SklearnNet, NeuralNetClassifier):
         (``CrossEntropyLoss`` and ``NLLLoss`` do), and ``criterion__weight``
         must not be set as well.
     **kwargs
-        Everything :class:`skorch.NeuralNetClassifier` takes.
+        Everything :class:`skorch.NeuralNetClassifier` takes. Its
+        ``classes`` fixes ``classes_`` (and the module's outputs) whatever
+        labels ``y`` holds: a class absent from ``y`` still gets a column.
 
     Attributes
     ----------
@@ -277,7 +313,10 @@ class NetClassifier(_SklearnNet, NeuralNetClassifier):
     def fit(self, X, y, **fit_params):
         self._check_class_weight()
         X = self._as_float32(X)
-        self.label_encoder_ = LabelEncoder().fit(y)
+        y = y.to_numpy() if hasattr(y, "to_numpy") else np.asarray(y)
+        if y.ndim == 2 and y.dtype.kind == "f":
+            return self._fit_soft(X, y, **fit_params)
+        self.label_encoder_ = LabelEncoder().fit(y if self.classes is None else self.classes)
         y_enc = self.label_encoder_.transform(y).astype(np.int64)
         n_classes = len(self.label_encoder_.classes_)
         self.data_dims_ = {"n_features": self._n_features(X), "n_classes": n_classes}
@@ -287,6 +326,38 @@ class NetClassifier(_SklearnNet, NeuralNetClassifier):
                 "balanced", classes=np.arange(n_classes), y=y_enc
             )
         return self._seeded_fit(X, y_enc, **fit_params)
+
+    def _fit_soft(self, X, proba, **fit_params):
+        n_classes = proba.shape[1]
+        labels = np.arange(n_classes) if self.classes is None else np.asarray(self.classes)
+        if len(labels) != n_classes:
+            raise ValueError(
+                f"soft targets have {n_classes} columns but classes has {len(labels)} "
+                "entries; give one column per class, in the sorted order of classes"
+            )
+        if self.class_weight is not None:
+            raise ValueError('class_weight="balanced" needs hard labels, not soft targets')
+        if not np.isfinite(proba).all() or (proba < 0).any():
+            raise ValueError("soft targets must be finite, non-negative class probabilities")
+        sums = proba.sum(axis=1, keepdims=True)
+        if (sums <= 0).any():
+            raise ValueError("every row of soft targets needs a positive total probability")
+        self.label_encoder_ = LabelEncoder().fit(labels)
+        self.data_dims_ = {"n_features": self._n_features(X), "n_classes": n_classes}
+        self.class_weight_ = None
+        return self._seeded_fit(X, (proba / sums).astype(np.float32), **fit_params)
+
+    def check_data(self, X, y):
+        if y is not None and np.ndim(y) == 2:  # soft targets: the columns are the classes
+            self.classes_inferred_ = np.arange(np.shape(y)[1])
+            return
+        super().check_data(X, y)
+
+    def get_split_datasets(self, X, y=None, **fit_params):
+        # a split stratifies soft targets by their most probable class
+        if y is None or not self.train_split or np.ndim(y) != 2:
+            return super().get_split_datasets(X, y, **fit_params)
+        return self.train_split(self.get_dataset(X, y), _hard(np.asarray(y)), **fit_params)
 
     @property
     def _default_callbacks(self):
