@@ -12,13 +12,14 @@ from sklearn.base import ClassifierMixin, RegressorMixin
 
 from ._docs import CLASSIFIER_DOC, REGRESSOR_DOC
 from ._estimator_base import AutoFineTuneBase, search_fit_context
+from .compress import CompressMixin
 from .data import check_regression_y, check_y
 from .evaluation import make_splits
 
 __all__ = ["AutoFineTuneClassifier", "AutoFineTuneRegressor"]
 
 
-class AutoFineTuneClassifier(ClassifierMixin, AutoFineTuneBase):
+class AutoFineTuneClassifier(ClassifierMixin, CompressMixin, AutoFineTuneBase):
     __doc__ = CLASSIFIER_DOC
 
     _default_scoring = "accuracy"
@@ -96,7 +97,7 @@ class AutoFineTuneClassifier(ClassifierMixin, AutoFineTuneBase):
         return self.classes_[np.argmax(proba, axis=1)]
 
 
-class AutoFineTuneRegressor(RegressorMixin, AutoFineTuneBase):
+class AutoFineTuneRegressor(RegressorMixin, CompressMixin, AutoFineTuneBase):
     __doc__ = REGRESSOR_DOC
 
     _default_scoring = "r2"
