@@ -24,7 +24,7 @@ from ..data import ImageRows
 from ..space import BuildContext, build_pipeline
 from ._augment import augment_rows
 from ._measure import pickled_size, predict_ms_per_row, predict_scores
-from ._students import fit_soft, student_candidates
+from ._students import fit_soft, is_network, student_candidates
 
 __all__ = ["MAX_LATENCY_RATIO", "MAX_SIZE_RATIO", "Distillation", "distill"]
 
@@ -38,6 +38,10 @@ MAX_HOLDOUT = 1000
 MIN_SHARE_LEFT = 0.05
 #: extra (augmented) rows per row of ``X``: one shifted copy per image, two MUNGE rows per row
 AUGMENT_FACTOR = {"image": 1, "tabular": 2}
+#: a student that cannot be stopped mid-fit (not a network) starts only with this share left
+UNSTOPPABLE_SHARE_LEFT = 0.25
+#: seconds kept at the end for measuring and choosing (at most this share of the budget)
+RESERVE, RESERVE_SHARE = 3.0, 0.05
 
 
 @dataclass
@@ -55,9 +59,12 @@ class Distillation:
 
 
 def _teacher_targets(teacher, rows):
-    if teacher._task == "regression":
-        return np.asarray(teacher._predictor().predict(rows), dtype=np.float64)
-    return np.asarray(teacher._predictor().predict_proba(rows), dtype=np.float64)
+    """The teacher's probabilities (a regressor's predictions) on ``rows``; seconds taken."""
+    model = teacher._predictor()
+    predict = model.predict if teacher._task == "regression" else model.predict_proba
+    t0 = time.perf_counter()
+    out = np.asarray(predict(rows), dtype=np.float64)
+    return out, time.perf_counter() - t0
 
 
 def _fidelity(task, student, rows, targets) -> float:
@@ -150,7 +157,8 @@ def distill(teacher, X, *, student="auto", time_budget=60, random_state=None) ->
     if not (isinstance(time_budget, (int, float)) and time_budget > 0):
         raise ValueError(f"time_budget must be a positive number of seconds, got {time_budget!r}")
     start = time.monotonic()
-    deadline = start + float(time_budget)
+    # the students train until ``deadline``; the reserve after it measures and chooses
+    deadline = start + float(time_budget) - min(RESERVE, RESERVE_SHARE * time_budget)
     rows = teacher._rows(X)
     if len(rows) < 2:
         raise ValueError(f"distill needs at least 2 rows in X, got {len(rows)}")
@@ -159,7 +167,7 @@ def distill(teacher, X, *, student="auto", time_budget=60, random_state=None) ->
     ctx = _context(teacher, rows, seed)
     candidates = student_candidates(ctx, student)
     classes = None if teacher._task == "regression" else teacher.classes_
-    targets = _teacher_targets(teacher, rows)
+    targets, seconds = _teacher_targets(teacher, rows)
 
     # rows that score the students (only when there is a choice to make)
     order = rng.permutation(len(rows))
@@ -170,21 +178,22 @@ def distill(teacher, X, *, student="auto", time_budget=60, random_state=None) ->
         train_rows, ctx.kind, ctx.image_shape, rng, factor=AUGMENT_FACTOR[ctx.kind]
     )
     fit_rows = _stack(train_rows, extra)
-    fit_targets = np.concatenate([train_targets, _teacher_targets(teacher, extra)])
+    fit_targets = np.concatenate([train_targets, _teacher_targets(teacher, extra)[0]])
     score_rows, score_targets = (_take(rows, hold), targets[hold]) if n_hold else (None, None)
 
-    teacher_model = teacher._predictor()
     timing_rows = score_rows if n_hold else rows
     result = Distillation(
         student=None,
-        teacher_size=pickled_size(teacher_model),
-        teacher_ms=predict_ms_per_row(teacher_model, timing_rows),
+        teacher_size=pickled_size(teacher._predictor()),
+        # the labelling of X was one batch prediction of the teacher: its time per row
+        teacher_ms=1000.0 * seconds / len(rows),
     )
     fitted = []
     for i, (name, candidate, share) in enumerate(candidates):
         left = deadline - time.monotonic()
         row = {"student": name, "pipeline": candidate.describe(), "status": "ok"}
-        if i and left < MIN_SHARE_LEFT * time_budget:
+        needed = MIN_SHARE_LEFT if is_network(candidate) else UNSTOPPABLE_SHARE_LEFT
+        if i and left < needed * time_budget:
             result.rows.append({**row, "status": "skipped", "error": "the time budget ran out"})
             continue
         t0 = time.perf_counter()

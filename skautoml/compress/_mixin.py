@@ -78,7 +78,8 @@ class CompressMixin:
     def compress(self, X, y, *, max_accuracy_drop=0.01, time_budget=60, random_state=None):
         """The smallest variant of the fitted model that scores within a drop of it.
 
-        Variants: the model itself; for each torch network in it, int8
+        Variants: the model itself; for an ensemble, its best single
+        pipeline (:attr:`best_pipeline_`); for each torch network in it, int8
         dynamic quantisation of its linear layers, int8 static quantisation
         calibrated on ``X`` (convolutions included), and magnitude pruning
         to 50 % and 80 % sparsity with a one-epoch recovery fine-tune on

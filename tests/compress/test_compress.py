@@ -75,3 +75,19 @@ def test_compress_bad_input(data, linear_teacher):
         teacher.compress(Xte, yte[:-3])
     with pytest.raises(ValueError, match="features"):
         teacher.compress(Xte[:, :4], yte)
+
+
+def test_an_ensembles_best_single_pipeline_is_a_variant(data):
+    Xtr, Xte, ytr, yte = data
+    teacher = AutoFineTuneClassifier(
+        search_space={"classifier": ["logistic_regression", "k_neighbors"]},
+        max_trials=6,
+        time_budget=None,
+        random_state=0,
+    ).fit(Xtr, ytr)
+    if teacher.ensemble_model_ is None:
+        pytest.skip("the selection kept a single member")
+    teacher.compress(Xte, yte, max_accuracy_drop=0.05, time_budget=5, random_state=0)
+    report = teacher.compression_report_.set_index("method")
+    assert report.loc["single_best", "status"] == "ok"
+    assert report.loc["single_best", "size_bytes"] < report.loc["teacher", "size_bytes"]
