@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 from sklearn.base import ClassifierMixin, RegressorMixin
+from sklearn.utils.metaestimators import available_if
 
 from ._docs import CLASSIFIER_DOC, REGRESSOR_DOC
 from ._estimator_base import AutoFineTuneBase, search_fit_context
@@ -17,6 +18,18 @@ from .data import check_regression_y, check_y
 from .evaluation import make_splits
 
 __all__ = ["AutoFineTuneClassifier", "AutoFineTuneRegressor"]
+
+
+def _has_proba(clf) -> bool:
+    """Unfitted, or the model that predicts gives class probabilities."""
+    model = getattr(clf, "ensemble_model_", None) or getattr(clf, "best_pipeline_", None)
+    if model is None or hasattr(model, "predict_proba"):
+        return True
+    raise AttributeError(
+        f"the winning pipeline ({clf.best_candidate_.candidate.describe()}) gives no class "
+        "probabilities, so predict_proba is not available; predict and score work. "
+        "Search classifiers with predict_proba to get probabilities."
+    )
 
 
 class AutoFineTuneClassifier(ClassifierMixin, CompressMixin, AutoFineTuneBase):
@@ -61,6 +74,7 @@ class AutoFineTuneClassifier(ClassifierMixin, CompressMixin, AutoFineTuneBase):
         return make_splits(self.cv, X, y, seed, stacklevel=5)
 
     # -- predict -----------------------------------------------------------------
+    @available_if(_has_proba)
     def predict_proba(self, X):
         """Class probabilities, columns in ``classes_`` order.
 
@@ -76,12 +90,20 @@ class AutoFineTuneClassifier(ClassifierMixin, CompressMixin, AutoFineTuneBase):
         -------
         proba : ndarray of shape (n_samples, n_classes)
             Probabilities.
+
+        Raises
+        ------
+        AttributeError
+            When the model that predicts has no ``predict_proba`` (a custom
+            classifier such as ``RidgeClassifierCV``); ``hasattr`` is then
+            False.
         """
         model = self._predictor()
         return model.predict_proba(self._rows(X))
 
     def predict(self, X):
-        """Predict class labels (the most probable class of :meth:`predict_proba`).
+        """Predict class labels: the most probable class of :meth:`predict_proba`,
+        or the model's own ``predict`` when it gives no probabilities.
 
         Parameters
         ----------
@@ -93,7 +115,10 @@ class AutoFineTuneClassifier(ClassifierMixin, CompressMixin, AutoFineTuneBase):
         y : ndarray of shape (n_samples,)
             Predicted labels, of the same type as the training labels.
         """
-        proba = self.predict_proba(X)
+        model = self._predictor()
+        if not hasattr(model, "predict_proba"):
+            return np.asarray(model.predict(self._rows(X)))
+        proba = model.predict_proba(self._rows(X))
         return self.classes_[np.argmax(proba, axis=1)]
 
 

@@ -14,6 +14,8 @@ import pickle
 import sys
 import warnings
 
+from .exceptions import AllTrialsFailedError
+
 __all__ = ["detect_task", "main"]
 
 
@@ -102,15 +104,19 @@ def _parser() -> argparse.ArgumentParser:
         "(or 32 for a square); needed when the images differ in size",
     )
     fit.add_argument("--time-budget", type=float, default=60.0, help="seconds (default 60)")
-    fit.add_argument("--max-trials", type=int, default=None)
+    fit.add_argument(
+        "--max-trials", type=int, default=None, help="stop after this many trials (default: none)"
+    )
     fit.add_argument("--search", default="bayes", help="bayes, random or genetic")
     fit.add_argument(
         "--search-space", default=None, help="a preset: default, classical, fast, nets"
     )
-    fit.add_argument("--cv", type=int, default=3)
+    fit.add_argument("--cv", type=int, default=3, help="cross-validation folds (default 3)")
     fit.add_argument("--scoring", default=None, help="a scikit-learn scorer name")
-    fit.add_argument("--n-jobs", type=int, default=None)
-    fit.add_argument("--random-state", type=int, default=0)
+    fit.add_argument(
+        "--n-jobs", type=int, default=None, help="trials run at once; -1: one per core (default 1)"
+    )
+    fit.add_argument("--random-state", type=int, default=0, help="seed (default 0)")
     fit.add_argument(
         "--ensemble-size",
         type=int,
@@ -118,7 +124,11 @@ def _parser() -> argparse.ArgumentParser:
         help="rounds of ensemble selection; 1 keeps the single best pipeline "
         "(default: the estimator's)",
     )
-    fit.add_argument("--output", default="skautoml_model.pkl", help="where to save the model")
+    fit.add_argument(
+        "--output",
+        default="skautoml_model.pkl",
+        help="where to save the fitted model (default skautoml_model.pkl)",
+    )
     fit.add_argument(
         "--export",
         default=None,
@@ -245,6 +255,14 @@ def main(argv=None) -> int:
         return 2
     except ValueError as exc:  # the estimator's own input errors
         sys.stderr.write(f"skautoml: error: {exc}\n")
+        return 2
+    except AllTrialsFailedError as exc:  # one line: the count and the first error
+        lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+        text = lines[0].rstrip(":;") + (f"; the first: {lines[1]}" if len(lines) > 1 else "")
+        for name in ("time_budget", "max_trials"):  # the options' names, not the parameters'
+            text = text.replace(f"raise {name}", f"raise --{name.replace('_', '-')}")
+        text = text.replace("or max_trials", "or --max-trials")
+        sys.stderr.write(f"skautoml: error: {text}\n")
         return 2
     return 1
 

@@ -98,6 +98,8 @@ def test_ensemble_size_reaches_the_estimator(csv_path, tmp_path, capsys):
         (["fit", "{csv}", "--target", "label", "--search", "grid"], "search"),
         (["fit", "{csv}", "--target", "label", "--export", "/no/such/dir/x.py"], "does not exist"),
         (["fit", "{csv}", "--target", "label", "--output", "/no/such/dir/m.pkl"], "create it"),
+        # every trial failed: one line, not AllTrialsFailedError's traceback
+        (["fit", "{csv}", "--target", "label", "--time-budget", "1e-3", "--quiet"], "raise --time"),
     ],
 )
 def test_errors_are_one_clear_line(csv_path, capsys, args, message):
@@ -105,6 +107,7 @@ def test_errors_are_one_clear_line(csv_path, capsys, args, message):
     assert main(args) == 2
     err = capsys.readouterr().err
     assert err.startswith("skautoml: error:") and message in err
+    assert err.count("\n") == 1 and "Traceback" not in err
 
 
 # -- image folders ----------------------------------------------------------------------

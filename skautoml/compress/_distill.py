@@ -159,6 +159,12 @@ def distill(teacher, X, *, student="auto", time_budget=60, random_state=None) ->
     start = time.monotonic()
     # the students train until ``deadline``; the reserve after it measures and chooses
     deadline = start + float(time_budget) - min(RESERVE, RESERVE_SHARE * time_budget)
+    if teacher._task != "regression" and not hasattr(teacher._predictor(), "predict_proba"):
+        raise ValueError(
+            "distill learns the model's class probabilities, and the winning pipeline "
+            f"({teacher.best_candidate_.candidate.describe()}) gives none; search "
+            "classifiers with predict_proba"
+        )
     rows = teacher._rows(X)
     if len(rows) < 2:
         raise ValueError(f"distill needs at least 2 rows in X, got {len(rows)}")

@@ -192,3 +192,13 @@ def _prior(ctx):
 #: a good classifier that predicts slowly, and a poor one that predicts fast
 register(Component("test_slow_predict", "classifier", _slow_predict))
 register(Component("test_prior", "classifier", _prior))
+
+
+def _ridge(ctx, alpha=1.0):
+    from sklearn.linear_model import RidgeClassifier
+
+    return RidgeClassifier(alpha=alpha, random_state=ctx.seed)
+
+
+#: a classifier without predict_proba (the user guide's custom-component example)
+register(Component("test_ridge", "classifier", _ridge, {"alpha": Categorical((0.1, 1.0))}))
