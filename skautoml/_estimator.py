@@ -22,8 +22,7 @@ __all__ = ["AutoFineTuneClassifier", "AutoFineTuneRegressor"]
 
 def _has_proba(clf) -> bool:
     """Unfitted, or the model that predicts gives class probabilities."""
-    model = getattr(clf, "ensemble_model_", None) or getattr(clf, "best_pipeline_", None)
-    if model is None or hasattr(model, "predict_proba"):
+    if not hasattr(clf, "best_pipeline_") or hasattr(clf._predictor(), "predict_proba"):
         return True
     raise AttributeError(
         f"the winning pipeline ({clf.best_candidate_.candidate.describe()}) gives no class "

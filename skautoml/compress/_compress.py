@@ -43,9 +43,9 @@ class Compression:
 
 def _net_variants(model, X, y):
     """(name, build) of every network variant; none when the model has no torch network."""
-    from ..nets import prune_magnitude, quantize_dynamic, quantize_static, torch_nets
+    from ..nets import prune_magnitude, quantize_dynamic, quantize_static
 
-    if not torch_nets(model):
+    if not _has_nets(model):
         return []
     variants = [
         ("int8_dynamic", lambda: quantize_dynamic(model)),

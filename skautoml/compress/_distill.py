@@ -20,7 +20,7 @@ from sklearn.metrics import r2_score
 from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
-from ..data import ImageRows
+from ..data import ImageRows, categorical_columns, has_missing
 from ..space import BuildContext, build_pipeline
 from ._augment import augment_rows
 from ._measure import pickled_size, predict_ms_per_row, predict_scores
@@ -76,15 +76,12 @@ def _fidelity(task, student, rows, targets) -> float:
 
 def _context(teacher, rows, seed) -> BuildContext:
     fmt = getattr(teacher, "image_format_", None)
-    cats = ()
-    if hasattr(rows, "columns"):
-        cats = tuple(c for c in rows.columns if not pd.api.types.is_numeric_dtype(rows[c]))
     return BuildContext(
         n_samples=len(rows),
         n_features=rows.shape[1],
         n_classes=len(teacher.classes_) if teacher._task != "regression" else 1,
-        categorical_columns=cats,
-        has_missing=bool(pd.DataFrame(rows).isna().to_numpy().any()),
+        categorical_columns=categorical_columns(rows),
+        has_missing=has_missing(rows),
         kind="tabular" if fmt is None else "image",
         image_shape=None if fmt is None else fmt.shape,
         seed=seed,

@@ -4,21 +4,12 @@ import numpy as np
 import pytest
 from sklearn.datasets import load_breast_cancer
 from sklearn.model_selection import train_test_split
+from support.teachers import one_trial
 
 from skautoml import AutoFineTuneClassifier
 from skautoml.nets import pickled_size
 
 _NET_VARIANTS = {"int8_dynamic", "int8_static", "pruned_50", "pruned_80"}
-
-
-def _fit(final, X, y):
-    return AutoFineTuneClassifier(
-        search_space={"classifier": [final]},
-        max_trials=1,
-        time_budget=None,
-        ensemble_size=1,
-        random_state=0,
-    ).fit(X, y)
 
 
 @pytest.fixture(scope="module")
@@ -30,12 +21,12 @@ def data():
 @pytest.fixture(scope="module")
 def linear_teacher(data):
     Xtr, _, ytr, _ = data
-    return _fit("logistic_regression", Xtr, ytr)
+    return one_trial(Xtr, ytr, "logistic_regression")
 
 
 def test_compress_a_network_teacher_tries_int8_pruning_and_distillation(data):
     Xtr, Xte, ytr, yte = data
-    teacher = _fit("tabular_net", Xtr, ytr)
+    teacher = one_trial(Xtr, ytr, "tabular_net")
     model = teacher.compress(Xte, yte, max_accuracy_drop=0.02, time_budget=20, random_state=0)
     report = teacher.compression_report_.set_index("method")
     assert _NET_VARIANTS <= set(report.index) and "teacher" in report.index

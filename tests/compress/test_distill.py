@@ -9,22 +9,11 @@ from sklearn.datasets import load_breast_cancer, load_diabetes, load_digits
 from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import Pipeline
+from support.teachers import one_trial
 
-from skautoml import AutoFineTuneClassifier, AutoFineTuneRegressor
+from skautoml import AutoFineTuneClassifier
 from skautoml.compress import STUDENTS
 from skautoml.data import ImageRows
-
-
-def _teacher(estimator_cls, X, y, final, **kwargs):
-    key = "regressor" if estimator_cls is AutoFineTuneRegressor else "classifier"
-    return estimator_cls(
-        search_space={key: [final]},
-        max_trials=1,
-        time_budget=None,
-        ensemble_size=1,
-        random_state=0,
-        **kwargs,
-    ).fit(X, y)
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +21,7 @@ def table():
     X, y = load_breast_cancer(return_X_y=True, as_frame=True)
     y = np.where(y == 1, "benign", "malignant")
     Xtr, Xte, ytr, yte = train_test_split(X, y, test_size=0.3, random_state=0, stratify=y)
-    teacher = _teacher(AutoFineTuneClassifier, Xtr, ytr, "logistic_regression")
+    teacher = one_trial(Xtr, ytr, "logistic_regression")
     return teacher, Xtr, Xte
 
 
@@ -73,7 +62,7 @@ def test_distill_images_takes_the_teachers_raw_images():
     X, y = load_digits(return_X_y=True)
     X = X.reshape(-1, 8, 8)[:400]
     y = y[:400]
-    teacher = _teacher(AutoFineTuneClassifier, X[:300], y[:300], "logistic_regression")
+    teacher = one_trial(X[:300], y[:300], "logistic_regression")
     student = teacher.distill(X[:300], student="small_cnn_8", time_budget=15, random_state=0)
     assert isinstance(student.steps[0][1], ImageRows)
     proba = student.predict_proba(X[300:])  # 3-D images, as fit took them
@@ -86,7 +75,7 @@ def test_distill_images_takes_the_teachers_raw_images():
 
 def test_distill_a_regressor():
     X, y = load_diabetes(return_X_y=True)
-    teacher = _teacher(AutoFineTuneRegressor, X[:300], y[:300], "ridge")
+    teacher = one_trial(X[:300], y[:300], "ridge", regression=True)
     student = teacher.distill(X[:300], time_budget=30, random_state=0)
     report = teacher.distillation_report_
     assert set(report["student"]) <= {n for n, s in STUDENTS.items() if s[1] == "regression"}
@@ -111,12 +100,7 @@ def test_bad_input_gets_clear_errors(table):
     with pytest.raises(ValueError, match="time_budget"):
         teacher.distill(Xtr, time_budget=0)
     with pytest.raises(ValueError, match="X has samples of shape"):
-        teacher_images = _teacher(
-            AutoFineTuneClassifier,
-            np.zeros((20, 4, 4)),
-            np.arange(20) % 2,
-            "logistic_regression",
-        )
+        teacher_images = one_trial(np.zeros((20, 4, 4)), np.arange(20) % 2, "logistic_regression")
         teacher_images.distill(np.zeros((10, 5, 5)))
 
 

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from export_support import run_script
 from sklearn.datasets import load_breast_cancer
+from support.teachers import one_trial
 
-from skautoml import AutoFineTuneClassifier
 from skautoml.export import export_pipeline
 
 
@@ -13,13 +13,7 @@ from skautoml.export import export_pipeline
 def test_exported_student_runs_as_a_script(student, tmp_path):
     X, y = load_breast_cancer(return_X_y=True, as_frame=True)
     y = np.where(y == 1, "benign", "malignant")
-    teacher = AutoFineTuneClassifier(
-        search_space={"classifier": ["logistic_regression"]},
-        max_trials=1,
-        time_budget=None,
-        ensemble_size=1,
-        random_state=0,
-    ).fit(X, y)
+    teacher = one_trial(X, y, "logistic_regression")
     model = teacher.distill(X, student=student, time_budget=10, random_state=0)
     script = tmp_path / "student.py"
     source = export_pipeline(model, script_name="student.py")
