@@ -17,12 +17,19 @@ _TEMPLATE = Template(
 Parameters
 ----------
 search : {"bayes", "random", "genetic"} or str, default="bayes"
-    The strategy. ``"bayes"`` is scikit-optimize's ``gp_minimize`` driven
-    through ``Optimizer`` ask/tell (a free worker gets the next point);
-    ``"random"`` samples the space; ``"genetic"`` evolves pipeline trees
-    (chains, feature unions, out-of-fold stacking) with DEAP, NSGA-II on
-    score against complexity; see ``docs/search.md``. The ``name`` of any
-    other :class:`~skautoml.strategies.Strategy` subclass selects it.
+    The strategy. Each first proposes the space's portfolio of default
+    candidates (every final estimator with its default hyperparameters;
+    see ``docs/user_guide.md``, "Strategies"). ``"bayes"`` is
+    scikit-optimize's ``gp_minimize`` driven through ``Optimizer``
+    ask/tell, asynchronously: whenever a worker is free it is asked for
+    one more point, the points still running told by constant liar; the
+    portfolio counts towards its 8 initial points, the rest of which are
+    random. ``"random"`` samples the space uniformly after the portfolio;
+    ``"genetic"`` evolves pipeline trees (chains, feature unions,
+    out-of-fold stacking) with DEAP, NSGA-II on score against complexity,
+    from a generation 0 of the portfolio and random trees; see
+    ``docs/search.md``. The ``name`` of any other
+    :class:`~skautoml.strategies.Strategy` subclass selects it.
 max_trials : int, default=None
     Stop after this many evaluated candidates. ``None`` means no limit
     (``time_budget`` then bounds the search).
@@ -51,8 +58,9 @@ verbose : int, default=0
     ``1`` shows a progress bar with the best score so far; details go to
     the ``"skautoml"`` logger at any level.
 population_size : int, default=20
-    Genetic search: random trees in generation 0, then parents kept and
-    offspring bred per generation (mu and lambda of mu + lambda).
+    Genetic search: the size of generation 0 (the portfolio, filled up
+    with random trees), then parents kept and offspring bred per
+    generation (mu and lambda of mu + lambda).
 generations : int, default=None
     Genetic search: stop after this many generations bred after the
     initial population (``None``: ``max_trials``/``time_budget`` decide).
@@ -102,8 +110,10 @@ multi_fidelity : bool or "auto", default="auto"
     training rows; networks for a third of their epochs) and fully only
     when its cheap score is in the top third so far; once three networks
     have trained, stop a network whose validation curve falls below
-    their median. Such trials are recorded as ``"pruned"``. ``"auto"``
-    turns it on from 2,000 rows, where fits are costly enough to gain.
+    their median. Such trials are recorded as ``"pruned"`` (NaN score,
+    never the winner, no ensemble member). ``"auto"`` turns it on from
+    2,000 rows, where fits are costly enough to gain. See
+    ``docs/user_guide.md``, "Multi-fidelity and pruned trials".
 checkpoint : str or path-like, default=None
     A file to which every finished trial is appended (JSON lines). Fitting
     again with the same file, settings and data resumes: recorded trials

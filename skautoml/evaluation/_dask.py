@@ -9,7 +9,8 @@ as ``timeout`` and its future cancelled, but a task already running finishes
 on its worker in the background.
 
 This is the only module that touches ``distributed``; it is imported lazily,
-so Dask stays an optional extra (``pip install "skautoml[distributed]"``).
+so Dask stays an optional extra (``pip install -e ".[distributed]"`` in the
+checkout).
 """
 
 from __future__ import annotations

@@ -28,6 +28,7 @@ _SCRIPT_NAMES = (
     "make_pipeline",
     "main",
     "SCORING",
+    "TARGET",
     "argv",
     "parser",
     "args",
@@ -58,7 +59,7 @@ def main(argv=None):
     """Fit the pipeline on a CSV file, print its held-out score, optionally save it."""
     parser = argparse.ArgumentParser(description="Fit the exported pipeline.")
     parser.add_argument("csv", help="CSV file with a header row, one row per sample")
-    parser.add_argument("--target", required=True, help="column to predict")
+{target_argument}
     parser.add_argument("--test-size", type=float, default=0.25, help="held-out share")
     parser.add_argument("--random-state", type=int, default=0, help="seed of the split")
     parser.add_argument("--save", metavar="PATH", help="save the fitted pipeline here")
@@ -99,6 +100,16 @@ if __name__ == "__main__":
 """
 
 _SEED = "    torch.manual_seed(args.random_state)\n"
+
+#: ``--target`` when the export was not told the target column: the user must name it
+_TARGET_REQUIRED = '    parser.add_argument("--target", required=True, help="column to predict")'
+#: ``--target`` when it was: optional, defaulting to the ``TARGET`` constant
+_TARGET_DEFAULT = """\
+    parser.add_argument(
+        "--target",
+        default=TARGET,
+        help="column to predict (default: %(default)s)",
+    )"""
 
 #: Packages that a public skautoml module imports, so a script importing it needs them.
 _SKAUTOML_NEEDS = {"skautoml.nets": ("torch", "skorch")}
@@ -177,7 +188,10 @@ def export_pipeline(
         Scorer name (see ``sklearn.metrics.get_scorer``) the script reports. With
         None the script reports ``pipeline.score``.
     target : str, default=None
-        Name of the target column, used in the header's usage line.
+        Name of the target column. When given, the header's usage line names
+        it and the script's ``--target`` defaults to it (a ``TARGET``
+        constant), so it may be left out; when None, the usage line says
+        ``--target COLUMN`` and ``--target`` is required.
     skautoml_version : str, default=None
         Version quoted in the header; None reads the installed version.
     notes : iterable of str, default=()
@@ -239,10 +253,7 @@ def export_pipeline(
         date = datetime.date.today()
     if isinstance(date, datetime.date):
         date = date.isoformat()
-    column = "COLUMN" if target is None else shlex.quote(str(target))
-    if len(column) > 30 or _comment(column) != column:
-        column = "COLUMN"  # too long or unprintable to quote in a comment
-    command = f"python {shlex.quote(script_name)} data.csv --target {column}"
+    command = f"python {shlex.quote(script_name)} data.csv --target {_column(target)}"
     score_text = "not recorded" if cv_score is None else f"{float(cv_score):.4f}"
     header = [
         f"Winning pipeline exported by skautoml {skautoml_version} on {date}.",
@@ -250,6 +261,7 @@ def export_pipeline(
         "",
         "Run it:",
         f"    {command} [--save model.pkl]",
+        _target_line(target),
         "It reads the CSV with pandas (text columns are fine), holds out --test-size of",
         "the rows (stratified, seeded by --random-state), fits the pipeline on the rest,",
         f"prints the held-out {label} and, with --save, saves the fitted pipeline",
@@ -272,11 +284,41 @@ def export_pipeline(
         out.append(f"SCORING = {_str_literal(scoring)}")
     else:
         out.append('SCORING = "score"')
+    if target is not None:
+        out.append(f"TARGET = {_str_literal(str(target))}")
     body = "\n".join(_layout(node, _INDENT, "return "))
     # class labels keep their proportions in both parts; a numeric target cannot
     stratify = "" if is_regressor(pipeline) else ", stratify=y"
-    main = _MAIN.format(body=body, seed=seed, score=score, guard=guard, stratify=stratify)
+    main = _MAIN.format(
+        body=body,
+        seed=seed,
+        score=score,
+        guard=guard,
+        stratify=stratify,
+        target_argument=_TARGET_REQUIRED if target is None else _TARGET_DEFAULT,
+    )
     return "\n".join(out) + main
+
+
+def _column(target) -> str:
+    """The target column as the header's usage line shows it: shell-quoted, or
+    ``COLUMN`` when unknown, too long or unprintable to quote in a comment."""
+    if target is None:
+        return "COLUMN"
+    column = shlex.quote(str(target))
+    if len(column) > 30 or _comment(column) != column:
+        return "COLUMN"
+    return column
+
+
+def _target_line(target) -> str:
+    """The header line under the usage line: what ``--target`` must be."""
+    if target is None:
+        return "COLUMN is the column to predict; --target is required (the export was not told it)."
+    column = _column(target)
+    if column == "COLUMN":
+        return "COLUMN is the column to predict; --target may be left out: it defaults to TARGET."
+    return f"--target may be left out: it defaults to {column}."
 
 
 def _wrap_comment(lines: list[str]) -> list[str]:

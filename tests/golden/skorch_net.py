@@ -3,6 +3,7 @@
 #
 # Run it:
 #     python best_pipeline.py data.csv --target label [--save model.pkl]
+# --target may be left out: it defaults to label.
 # It reads the CSV with pandas (text columns are fine), holds out --test-size of
 # the rows (stratified, seeded by --random-state), fits the pipeline on the rest,
 # prints the held-out balanced_accuracy and, with --save, saves the fitted pipeline
@@ -28,6 +29,7 @@ from skorch.callbacks import EarlyStopping
 from torch.optim import AdamW
 
 SCORING = "balanced_accuracy"
+TARGET = "label"
 
 
 def make_pipeline():
@@ -58,7 +60,11 @@ def main(argv=None):
     """Fit the pipeline on a CSV file, print its held-out score, optionally save it."""
     parser = argparse.ArgumentParser(description="Fit the exported pipeline.")
     parser.add_argument("csv", help="CSV file with a header row, one row per sample")
-    parser.add_argument("--target", required=True, help="column to predict")
+    parser.add_argument(
+        "--target",
+        default=TARGET,
+        help="column to predict (default: %(default)s)",
+    )
     parser.add_argument("--test-size", type=float, default=0.25, help="held-out share")
     parser.add_argument("--random-state", type=int, default=0, help="seed of the split")
     parser.add_argument("--save", metavar="PATH", help="save the fitted pipeline here")

