@@ -1,4 +1,9 @@
-"""Every touch of scikit-learn's private API, in one place."""
+"""Every touch of scikit-learn's private API, in one place.
+
+One more touch lives where it must: :class:`~._estimator_results.SearchResultsMixin`
+overrides ``_html_repr``, the hook scikit-learn's ``ReprHTMLMixin`` documents for
+an estimator's HTML repr (a notebook shows the winning pipeline's diagram).
+"""
 
 from __future__ import annotations
 

@@ -45,6 +45,7 @@ from .evaluation import (
     worker_threads,
 )
 from .exceptions import AllTrialsFailedError, SearchWarning
+from .insight import InsightMixin
 from .nets import release_feature_cache  # torch-free
 from .records import (
     all_failed_message,
@@ -78,7 +79,7 @@ _NOT_FINGERPRINTED = {
 DEFAULT_ENSEMBLE_SIZE = 25
 
 
-class AutoFineTuneBase(SearchResultsMixin, BaseEstimator):
+class AutoFineTuneBase(SearchResultsMixin, InsightMixin, BaseEstimator):
     """Shared machinery of the search estimators; see :class:`AutoFineTuneClassifier`.
 
     Subclasses set :attr:`_default_scoring` and :attr:`_task` and implement
@@ -179,6 +180,9 @@ class AutoFineTuneBase(SearchResultsMixin, BaseEstimator):
         images = profile.image_format is not None
         # the worker server boots while the rest is prepared (torch for images)
         start_worker_server(torch=images)
+        # a named target (a pandas Series) names the exported script's --target
+        name = getattr(y, "name", None)
+        self._target_name = name if isinstance(name, str) else None
         y = self._check_target(y, X.shape[0])
         weights = check_weights(sample_weight, X.shape[0])
         seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))

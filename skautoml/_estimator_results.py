@@ -8,9 +8,11 @@ its results through :meth:`SearchResultsMixin._record` and
 
 from __future__ import annotations
 
+import html
 import os
 import time
 
+from sklearn.utils import estimator_html_repr
 from sklearn.utils.validation import check_is_fitted
 
 from ._version import __version__
@@ -74,7 +76,31 @@ class SearchResultsMixin:
         left_out = getattr(self, "search_report_", {}).get("left_out", {})
         return leaderboard_frame(self.cv_results_, tuple(left_out.items()))
 
-    def export(self, path=None):
+    def _html_repr(self):
+        """scikit-learn's diagram of the settings and, once fitted, of the winner.
+
+        The hook scikit-learn's HTML repr calls (a notebook's display of
+        the estimator): below the estimator's own diagram, the winning
+        pipeline's, with its CV score, and the ensemble's members.
+        """
+        shown = estimator_html_repr(self)
+        if not hasattr(self, "best_pipeline_"):
+            return shown
+        best = self.best_candidate_
+        title = (
+            f"Winning pipeline: trial {best.number}, {html.escape(best.candidate.describe())}, "
+            f"CV score {self.best_score_:.4f}"
+        )
+        ensemble = getattr(self, "ensemble_", [])
+        if len(ensemble) > 1:
+            members = ", ".join(f"trial {m['trial']} ({m['weight']:.2f})" for m in ensemble)
+            title += (
+                f"; predictions come from an ensemble of {len(ensemble)} trials, "
+                f"CV score {self.ensemble_score_:.4f}: {html.escape(members)}"
+            )
+        return f"{shown}<p>{title}</p>{estimator_html_repr(self.best_pipeline_)}"
+
+    def export(self, path=None, *, target=None):
         """Write the fitted model as a standalone Python script.
 
         The script builds :attr:`best_pipeline_`, or, when an ensemble of
@@ -86,6 +112,11 @@ class SearchResultsMixin:
         ----------
         path : str or path-like, default=None
             Where to write the script; ``None`` returns the source instead.
+        target : str, default=None
+            The target column of the CSV the script reads: its header names
+            it and its ``--target`` defaults to it. ``None`` takes the name
+            of the pandas Series ``fit`` was given as ``y``; when that had
+            no name either, the script requires ``--target COLUMN``.
 
         Returns
         -------
@@ -101,6 +132,7 @@ class SearchResultsMixin:
             cv_score=self.best_score_ if ensemble is None else self.ensemble_score_,
             **scoring_of(self.scoring, self._default_scoring),
             skautoml_version=__version__,
+            target=target if target is not None else getattr(self, "_target_name", None),
             script_name=os.path.basename(os.fspath(path)) if path else "best_pipeline.py",
         )
         if path is not None:

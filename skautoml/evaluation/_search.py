@@ -186,6 +186,8 @@ class _Loop:
         self.strategy = strategy
         self.cost = cost
         self.on_start = on_start
+        #: when the search began (each trial records when it finished, after it)
+        self.began = time.monotonic()
         #: candidate -> its plan (kind, predicted seconds, limit, folds)
         self.plans: dict[Candidate, Plan] = {}
         #: consecutive candidates skipped as predicted not to fit
@@ -375,7 +377,14 @@ class _Loop:
             score_time=float(result.score_time),
             duration=float(result.duration),
             error=result.error,
-            meta=tuple(sorted(_meta(proposal, result, self.plans.get(proposal.candidate)).items())),
+            meta=tuple(
+                sorted(
+                    {
+                        **_meta(proposal, result, self.plans.get(proposal.candidate)),
+                        "finished": round(time.monotonic() - self.began, 3),
+                    }.items()
+                )
+            ),
             stop_cause=result.stop_cause,
             size_bytes=result.size_bytes,
             predict_ms=result.predict_ms,

@@ -18,6 +18,7 @@ __all__ = [
     "all_failed_message",
     "candidate_params",
     "cv_results",
+    "hyperparameters",
     "leaderboard_frame",
     "warn_failures",
     "within_latency",
@@ -41,12 +42,44 @@ def candidate_params(candidate: Candidate) -> dict:
     return params
 
 
+def hyperparameters(candidate: Candidate) -> str:
+    """The searched hyperparameters of a candidate, readable in one line.
+
+    Steps without parameters are left out; floats keep three significant
+    digits; a nested candidate (a stacking's members) shows as its pipeline.
+
+    Examples
+    --------
+    >>> from skautoml.space import Candidate
+    >>> svc = Candidate.of(("standard_scaler", {}), ("svc", {"C": 3.16228, "kernel": "rbf"}))
+    >>> hyperparameters(svc)
+    'svc: C=3.16, kernel=rbf'
+    """
+    parts = []
+    for step in candidate.steps:
+        if step.params:
+            shown = ", ".join(f"{key}={_readable(value)}" for key, value in step.params)
+            parts.append(f"{step.name}: {shown}")
+    return "; ".join(parts)
+
+
+def _readable(value) -> str:
+    if isinstance(value, Candidate):
+        return f"[{value.describe()}]"
+    if isinstance(value, tuple):
+        return "(" + ", ".join(_readable(v) for v in value) + ")"
+    if isinstance(value, float):
+        return f"{value:.3g}"
+    return str(value)
+
+
 def cv_results(trials, n_splits: int) -> dict:
     """scikit-learn's ``cv_results_`` shape, plus per-trial status and error."""
     means = np.array([t.mean_score for t in trials], dtype=float)
     results: dict = {
         "params": [candidate_params(t.candidate) for t in trials],
         "pipeline": np.array([t.candidate.describe() for t in trials], dtype=object),
+        "hyperparameters": np.array([hyperparameters(t.candidate) for t in trials], dtype=object),
         "mean_test_score": means,
         "std_test_score": np.array([t.std_score for t in trials], dtype=float),
         "rank_test_score": _rank(means),
@@ -90,6 +123,7 @@ def leaderboard_frame(results: dict, left_out=()) -> pd.DataFrame:
     columns = [
         "rank_test_score",
         "pipeline",
+        "hyperparameters",
         "mean_test_score",
         "std_test_score",
         "mean_fit_time",
