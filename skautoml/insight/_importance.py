@@ -17,19 +17,20 @@ __all__ = ["feature_importance", "occlusion_map"]
 _GRID = 7
 
 
-def _scorer(estimator):
-    scoring = estimator.scoring if estimator.scoring is not None else estimator._default_scoring
+def _scorer(estimator, scoring=None):
+    if scoring is None:
+        scoring = estimator.scoring if estimator.scoring is not None else estimator._default_scoring
     return get_scorer(scoring)
 
 
-def feature_importance(estimator, X, y, *, n_repeats=5, random_state=None):
+def feature_importance(estimator, X, y, *, n_repeats=5, random_state=None, scoring=None):
     """Permutation importance of the fitted model on the original columns.
 
     See :meth:`skautoml.AutoFineTuneClassifier.feature_importance`.
     """
     check_is_fitted(estimator, "best_pipeline_")
     if getattr(estimator, "image_format_", None) is not None:
-        return occlusion_map(estimator, X, y)
+        return occlusion_map(estimator, X, y, scoring=scoring)
     if n_repeats < 1:
         raise ValueError(f"n_repeats={n_repeats!r} must be a positive integer")
     # the estimator itself is scored: its own input checks, and the ensemble
@@ -38,7 +39,7 @@ def feature_importance(estimator, X, y, *, n_repeats=5, random_state=None):
         estimator,
         X,
         y,
-        scoring=_scorer(estimator),
+        scoring=_scorer(estimator, scoring),
         n_repeats=n_repeats,
         random_state=check_random_state(random_state),
     )
@@ -59,7 +60,7 @@ def _column_names(estimator, X) -> list:
     return [f"x{i}" for i in range(np.shape(X)[1])]
 
 
-def occlusion_map(estimator, X, y):
+def occlusion_map(estimator, X, y, *, scoring=None):
     """How much the score drops when each patch of the images is hidden.
 
     The images are cut into a grid of square patches, about seven per
@@ -76,6 +77,8 @@ def occlusion_map(estimator, X, y):
         In the form ``fit`` took.
     y : array-like of shape (n_samples,)
         Their labels (targets).
+    scoring : str, callable or None, default=None
+        The score whose drop is measured; ``None`` is the estimator's own.
 
     Returns
     -------
@@ -86,7 +89,7 @@ def occlusion_map(estimator, X, y):
     """
     rows = estimator._rows(X)
     y = np.asarray(y)
-    model, scorer = estimator._predictor(), _scorer(estimator)
+    model, scorer = estimator._predictor(), _scorer(estimator, scoring)
     channels, height, width = estimator.image_format_.shape
     images = np.asarray(rows, dtype=np.float32).reshape(-1, channels, height, width)
     fill = images.mean(axis=(0, 2, 3))[:, None, None]

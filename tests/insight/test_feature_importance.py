@@ -55,6 +55,14 @@ def test_importance_is_sklearns_permutation_importance_of_the_ensemble():
     by_column = dict(zip(X_test.columns, expected.importances_mean))
     for column, row in table.iterrows():
         assert row["importance_mean"] == pytest.approx(by_column[column])
+    # another scorer, named at the call
+    table = clf.feature_importance(X_test, y_test, random_state=0, scoring="neg_log_loss")
+    expected = permutation_importance(
+        clf, X_test, y_test, scoring="neg_log_loss", n_repeats=5, random_state=0
+    )
+    by_column = dict(zip(X_test.columns, expected.importances_mean))
+    for column, row in table.iterrows():
+        assert row["importance_mean"] == pytest.approx(by_column[column])
 
 
 def test_arrays_get_positional_names_and_a_regressor_its_own_scorer():
