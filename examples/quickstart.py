@@ -16,8 +16,10 @@ X_train, X_test, y_train, y_test = train_test_split(
 clf = AutoFineTuneClassifier(search="bayes", time_budget=60, random_state=0, verbose=1)
 clf.fit(X_train, y_train)
 
-columns = ["rank", "pipeline", "score", "std", "mean_fit_time", "status", "ensemble_weight"]
-board = clf.leaderboard()[columns]
+columns = ["rank", "pipeline", "hyperparameters", "score", "mean_fit_time", "status"]
+board = clf.leaderboard()[[*columns, "ensemble_weight"]]
+# the searched values tell trials of the same pipeline apart (shortened to fit a terminal)
+board["hyperparameters"] = board["hyperparameters"].str.slice(0, 48)
 print(board.head(15).to_string(index=False))
 print()
 print(f"best pipeline : {clf.best_candidate_.candidate.describe()}")
