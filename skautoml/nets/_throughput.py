@@ -101,10 +101,12 @@ def _training_costs(backbone: str, image_shape: tuple, threads: int) -> tuple[fl
     Timed at two resolutions, 4 times apart in side (16 times in FLOPs): a
     backbone with a native resolution at 32 and 128 px, others at the
     images' size and 4 times it. The cost is far from proportional to FLOPs
-    on a CPU: EfficientNet-Lite0 took 11.2, 15.9 and 29.9 ms per image at 32,
-    64 and 128 px (4.0, 15.9 and 63.4 by FLOPs from 64 px), the small CNN on
-    8 x 8 digits 0.36, 0.48, 2.1 and 7.1 ms at 8, 16, 32 and 64 px. The line
-    through the two points came within 15 % at 48, 64 and 96 px for Lite0.
+    on a CPU: EfficientNet-Lite0 took 6.4, 10.8 and 24.2 ms per image at 32,
+    64 and 128 px, where one timing at 64 px scaled by FLOPs gives 2.5, 10.0
+    and 39.8; the line through the two points predicted 0.70 to 1.67 times
+    the measured time over 12 configurations, one timing scaled by FLOPs
+    0.39 to 4.2 times (``benchmarks/bench_cost_model.py``,
+    ``benchmarks/results/cost_model.md``).
     """
     module = _shared_module(backbone, tuple(image_shape), ())
     if module.native_resolution:
