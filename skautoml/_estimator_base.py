@@ -203,7 +203,7 @@ class AutoFineTuneBase(SearchResultsMixin, InsightMixin, BaseEstimator):
             now=started,
             ensemble=self.ensemble_size > 1,
         )
-        scorer = get_scorer(self.scoring if self.scoring is not None else self._default_scoring)
+        scorer = get_scorer(self._scoring_used())
         data = EvalData(X, y, splits, scorer, ctx, sample_weight=weights)
         space = make_space(self.search_space, ctx)
         workers = n_workers(self.n_jobs)

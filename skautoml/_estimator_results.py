@@ -50,6 +50,10 @@ class SearchResultsMixin:
         if ensemble.report:
             self.search_report_["ensemble"] = ensemble.report
 
+    def _scoring_used(self):
+        """The scoring the search uses: ``scoring``, or the estimator's default."""
+        return self.scoring if self.scoring is not None else self._default_scoring
+
     def _predictor(self):
         """What predicts: the ensemble when it has several members, else the best."""
         check_is_fitted(self, "best_pipeline_")

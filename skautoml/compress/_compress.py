@@ -89,9 +89,7 @@ def compress(
     rows = teacher._rows(X)
     n = len(rows)
     y = check_regression_y(y, n) if teacher._task == "regression" else check_y(y, n)
-    scorer = get_scorer(
-        teacher.scoring if teacher.scoring is not None else teacher._default_scoring
-    )
+    scorer = get_scorer(teacher._scoring_used())
     base = _raw_input_model(teacher, teacher._predictor())
     records: list[dict] = []
     models: dict[str, object] = {}

@@ -18,9 +18,7 @@ _GRID = 7
 
 
 def _scorer(estimator, scoring=None):
-    if scoring is None:
-        scoring = estimator.scoring if estimator.scoring is not None else estimator._default_scoring
-    return get_scorer(scoring)
+    return get_scorer(estimator._scoring_used() if scoring is None else scoring)
 
 
 def feature_importance(estimator, X, y, *, n_repeats=5, random_state=None, scoring=None):

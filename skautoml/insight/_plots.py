@@ -38,7 +38,7 @@ def _legend(ax) -> None:
 
 
 def _scoring(estimator) -> str:
-    scoring = estimator.scoring if estimator.scoring is not None else estimator._default_scoring
+    scoring = estimator._scoring_used()
     return scoring if isinstance(scoring, str) else getattr(scoring, "__name__", "score")
 
 
