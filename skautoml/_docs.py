@@ -158,7 +158,8 @@ ensemble_score_ : float
 ensemble_model_ : sklearn.ensemble.$voting or None
     The fitted soft vote of the members (each a
     :class:`~sklearn.frozen.FrozenEstimator`; a member that had no time to
-    be refit on all rows is the soft vote of its fold models). ``None``
+    be refit on all rows is a :class:`~skautoml.evaluation.FoldBag`, the
+    average of its fold models). ``None``
     when :attr:`best_pipeline_` alone predicts.
 cv_results_ : dict of arrays
     One entry per trial, in scikit-learn's ``cv_results_`` shape, with a

@@ -1,5 +1,6 @@
 """Cross-validated scoring, the budget, executors, the search loop and the refit."""
 
+from ._bagging import FoldBag
 from ._budget import Budget
 from ._cost import CostModel, Plan, n_workers, worker_threads
 from ._cv import EvalData, evaluate_candidate, fit_candidate
@@ -26,6 +27,7 @@ __all__ = [
     "POOL_SIZE",
     "CostModel",
     "EvalData",
+    "FoldBag",
     "Job",
     "KeptModel",
     "Plan",

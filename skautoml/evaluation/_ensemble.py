@@ -36,6 +36,8 @@ from sklearn.ensemble import VotingClassifier, VotingRegressor
 from sklearn.frozen import FrozenEstimator
 from sklearn.metrics import get_scorer
 
+from ._bagging import FoldBag
+
 __all__ = ["BAGS", "Selection", "export_form", "select_ensemble", "soft_vote"]
 
 #: the scorers whose value selection computes directly from the predictions
@@ -306,12 +308,16 @@ def soft_vote(models, weights, X, y, *, regression: bool = False):
 def export_form(model) -> object:
     """The unfitted estimator an exported script builds for ``model``.
 
-    A soft vote of frozen members becomes a soft vote of their pipelines
-    (a bagged member: its first fold's pipeline, whose parameters are the
-    member's); anything else is returned as it is.
+    A soft vote of frozen members becomes a soft vote of their pipelines; a
+    bagged member that is a :class:`FoldBag` stays one, unfitted (the script
+    fits its pipeline on the same folds); a bagged member whose splits cannot
+    be made again becomes its first fold's pipeline, whose parameters are the
+    member's. Anything else is returned as it is.
     """
     if isinstance(model, FrozenEstimator):
         return export_form(model.estimator)
+    if isinstance(model, FoldBag):
+        return clone(model)
     if not isinstance(model, (VotingClassifier, VotingRegressor)):
         return model
     members = [(name, export_form(est)) for name, est in model.estimators]

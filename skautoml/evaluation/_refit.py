@@ -15,6 +15,7 @@ from sklearn.model_selection import KFold, StratifiedKFold, check_cv
 from ..exceptions import SearchWarning
 from ..nets import release_feature_cache  # torch-free
 from ..records import StopCause, Trial
+from ._bagging import bag_of_folds, reproducible_splitter
 from ._cv import EvalData, fit_candidate
 from ._ensemble import BAGS, select_ensemble, soft_vote
 from ._executors import TrialRunner
@@ -305,6 +306,7 @@ def _member_models(runner, members, best, best_pipeline, best_source, data, repo
     now = time.monotonic()
     left = math.inf if budget.deadline is None else budget.deadline - _ASSEMBLY_SECONDS - now
     lanes = [0.0] * runner.n_workers  # predicted busy seconds per worker
+    splitter = reproducible_splitter(data)
     for trial, entry, _ in members:
         if trial is best and best_source == "refit":
             models[trial.number] = best_pipeline
@@ -318,7 +320,7 @@ def _member_models(runner, members, best, best_pipeline, best_source, data, repo
             jobs.append(Job(trial.candidate, "refit", epochs=epochs))
             waiting.append((trial, entry))
         else:
-            _bag(trial, entry, data, models, report)
+            _bag(trial, entry, data, models, report, splitter)
     if jobs:
         until = None if budget.deadline is None else budget.deadline - _ASSEMBLY_SECONDS
         try:
@@ -330,12 +332,14 @@ def _member_models(runner, members, best, best_pipeline, best_source, data, repo
                 models[trial.number] = result.pipeline
                 report["refit"].append(trial.number)
             else:
-                _bag(trial, entry, data, models, report)
+                _bag(trial, entry, data, models, report, splitter)
     return models
 
 
-def _bag(trial, entry, data, models: dict, report: dict) -> None:
-    """The member as the soft vote of its fold models, if they can serve."""
+def _bag(trial, entry, data, models: dict, report: dict, splitter) -> None:
+    """The member as the average of its fold models, if they can serve: a
+    :class:`FoldBag` when ``splitter`` makes the search's splits again, else
+    a soft vote of the fold models (which an exported script cannot rebuild)."""
     classes = None if data.regression else np.unique(data.y)
     try:
         folds = [
@@ -348,15 +352,18 @@ def _bag(trial, entry, data, models: dict, report: dict) -> None:
         why = "no fold model saw every class"
         report["dropped"].append({"trial": trial.number, "why": why})
         return
-    models[trial.number] = (
-        folds[0]
-        if len(folds) == 1
-        else soft_vote(
+    if splitter is not None and len(folds) == entry.n_folds:
+        # the splits can be made again from the rows: an exported script
+        # refits the same fold models and predicts the same
+        models[trial.number] = bag_of_folds(folds, splitter)
+    elif len(folds) == 1:
+        models[trial.number] = folds[0]
+    else:
+        models[trial.number] = soft_vote(
             [(f"fold{i}", m) for i, m in enumerate(folds)],
             None,
             data.X,
             data.y,
             regression=data.regression,
         )
-    )
     report["bagged"].append(trial.number)

@@ -1,5 +1,9 @@
 """skautoml classes that an exported script defines itself instead of importing.
 
+Two are written into scripts: :class:`skautoml.space.StackingTransformer`
+and :class:`skautoml.evaluation.FoldBag` (an ensemble member kept as its
+fold models).
+
 The genetic search stacks out-of-fold predictions with
 :class:`skautoml.space.StackingTransformer`. scikit-learn has no public
 transformer that does the same: ``StackingClassifier`` is a final estimator,
@@ -118,8 +122,77 @@ STACKING = InlineClass(
     source=_STACKING_SOURCE,
 )
 
+_FOLD_BAG_SOURCE = '''\
+class {name}({BaseEstimator}):
+    """One pipeline fitted on each cross-validation fold, its models averaged.
+
+    A copy of skautoml.evaluation.FoldBag, so that this script does not need
+    skautoml. The search kept this ensemble member as the models it fitted on its
+    folds (there was no time to refit it on all rows); fitted on the same rows,
+    this class makes the same folds (cv) and so the same models. predict_proba is
+    the mean of the fold models' probabilities.
+    """
+
+    def __init__(self, estimator, *, cv, n_folds=None):
+        self.estimator = estimator
+        self.cv = cv
+        self.n_folds = n_folds
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        inner = {get_tags}(self.estimator)
+        tags.estimator_type = inner.estimator_type
+        tags.classifier_tags = inner.classifier_tags
+        tags.regressor_tags = inner.regressor_tags
+        return tags
+
+    def fit(self, X, y):
+        if not hasattr(self.cv, "split"):
+            raise ValueError(
+                f"FoldBag needs a cross-validation splitter with split(X, y) as cv, "
+                f"got {{self.cv!r}}; pass for example StratifiedKFold(3, shuffle=True, "
+                "random_state=0)"
+            )
+        splits = list(self.cv.split(X, y))[: self.n_folds]
+        self.estimators_ = [
+            {clone}(self.estimator).fit(
+                {_safe_indexing}(X, train), {_safe_indexing}(y, train)
+            )
+            for train, _ in splits
+        ]
+        first = self.estimators_[0]
+        if hasattr(first, "classes_"):
+            self.classes_ = first.classes_
+        return self
+
+    def predict_proba(self, X):
+        {check_is_fitted}(self, "estimators_")
+        return {np}.mean([model.predict_proba(X) for model in self.estimators_], axis=0)
+
+    def predict(self, X):
+        {check_is_fitted}(self, "estimators_")
+        if hasattr(self, "classes_"):
+            return self.classes_[{np}.argmax(self.predict_proba(X), axis=1)]
+        return {np}.mean([model.predict(X) for model in self.estimators_], axis=0)
+'''
+
+FOLD_BAG = InlineClass(
+    module="skautoml.evaluation._bagging",
+    name="FoldBag",
+    public="skautoml.evaluation.FoldBag",
+    uses=(
+        ("np", "numpy", None),
+        ("BaseEstimator", "sklearn.base", "BaseEstimator"),
+        ("clone", "sklearn.base", "clone"),
+        ("_safe_indexing", "sklearn.utils", "_safe_indexing"),
+        ("get_tags", "sklearn.utils", "get_tags"),
+        ("check_is_fitted", "sklearn.utils.validation", "check_is_fitted"),
+    ),
+    source=_FOLD_BAG_SOURCE,
+)
+
 #: every class the exporter writes into the script instead of importing it
-INLINE_CLASSES = (STACKING,)
+INLINE_CLASSES = (STACKING, FOLD_BAG)
 
 
 def inline_class_for(cls) -> InlineClass | None:
