@@ -29,6 +29,7 @@ Run::
 
     python benchmarks/bench_images.py            # writes benchmarks/results/images.*
     python benchmarks/bench_images.py --ablation # writes benchmarks/results/images_ablation.*
+    python benchmarks/bench_images.py --seeds 2 --append  # adds seed 2 to images.*
 """
 
 from __future__ import annotations
@@ -100,7 +101,23 @@ def auto_detail(auto) -> str:
             f"{kind} {len(group)} ({status}; best {best} {protocols}; {seconds:.0f} s each)"
         )
     picked = auto.best_candidate_.candidate.describe()
-    return f"{picked} ({auto.n_trials_} trials: " + "; ".join(parts) + ")"
+    return f"{picked} ({auto.n_trials_} trials: " + "; ".join(parts) + ")" + _ensemble_detail(auto)
+
+
+def _ensemble_detail(auto) -> str:
+    """The ensemble that predicts, if any: its members' kinds and weights, and
+    how many were refit on all rows or bagged from their fold models."""
+    members = getattr(auto, "ensemble_", None) or []
+    if len(members) < 2:
+        return ""
+    board = auto.leaderboard().set_index("trial")
+    kinds = ", ".join(
+        f"{board.loc[m['trial'], 'kind']} {m['weight']:.2f}"
+        for m in sorted(members, key=lambda m: -m["weight"])
+    )
+    report = auto.search_report_.get("ensemble", {})
+    how = f"{len(report.get('refit', []))} refit, {len(report.get('bagged', []))} bagged"
+    return f"; ensemble of {len(members)} ({kinds}; {how})"
 
 
 def fit_auto(Xtr, ytr, Xte, yte, **params):
@@ -242,6 +259,9 @@ def main():
     parser.add_argument(
         "--long", action="store_true", help="with --targets: auto at the fine-tune's budgets"
     )
+    parser.add_argument(
+        "--append", action="store_true", help="keep the rows of the other seeds in --out"
+    )
     parser.add_argument("--out", default=os.path.join(HERE, "results", "images"))
     args = parser.parse_args()
     torch.set_num_threads(os.cpu_count() or 1)
@@ -250,6 +270,9 @@ def main():
     if args.targets:
         return targets(args)
     rows = []
+    if args.append and os.path.exists(args.out + ".json"):  # earlier seeds' rows stay
+        with open(args.out + ".json") as fh:
+            rows = [r for r in json.load(fh)["rows"] if r.get("seed", 0) not in _seeds(args)]
     for seed, (name, X, y, cap) in (
         (seed, d) for seed in _seeds(args) for d in datasets(args.mnist_cap)
     ):
