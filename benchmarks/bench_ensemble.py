@@ -47,8 +47,10 @@ import bench_field as field  # noqa: E402
 
 OUT = HERE / "results" / "ensembles.csv"
 SIZES_OUT = HERE / "results" / "ensemble_sizes.csv"
+CV_OUT = HERE / "results" / "cv_choice.csv"
 START, END = "<!-- ensembles:start -->", "<!-- ensembles:end -->"
 SIZES_START, SIZES_END = "<!-- ensemble-sizes:start -->", "<!-- ensemble-sizes:end -->"
+CV_START, CV_END = "<!-- cv-choice:start -->", "<!-- cv-choice:end -->"
 TOOLS = [
     "skautoml-bayes",
     "skautoml-bayes-ens1",
@@ -89,7 +91,7 @@ def _dev_child(spec: str) -> int:
     X = np.asarray(X, dtype=float)
     X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.25, stratify=y, random_state=1)
     clf = AutoFineTuneClassifier(
-        time_budget=args["budget"], random_state=args["seed"], ensemble_size=args["size"]
+        time_budget=args["budget"], random_state=args["seed"], **args["params"]
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -99,49 +101,77 @@ def _dev_child(spec: str) -> int:
     return 0
 
 
-def choose_default(args) -> None:
-    items = [
-        (ds, seed, size) for seed in args.dev_seeds for ds in DEV_DATASETS for size in args.sizes
-    ]
+def _dev_rows(args, name: str, values: list) -> list[dict]:
+    """One development fit per data set, seed and value of the estimator
+    parameter ``name``; rows with the test accuracy under the key ``name``."""
+    items = [(ds, seed, v) for seed in args.dev_seeds for ds in DEV_DATASETS for v in values]
 
     def run(item):
-        ds, seed, size = item
-        spec = json.dumps({"dataset": ds, "seed": seed, "size": size, "budget": args.dev_budget})
+        ds, seed, value = item
+        spec = json.dumps(
+            {"dataset": ds, "seed": seed, "params": {name: value}, "budget": args.dev_budget}
+        )
         cmd = [sys.executable, str(Path(__file__)), "--_dev", spec]
         out = subprocess.run(
             cmd, capture_output=True, text=True, env={**os.environ, **_ONE_CORE}, cwd=ROOT
         )
         lines = [ln for ln in out.stdout.splitlines() if ln.startswith("{")]
         result = json.loads(lines[-1]) if lines else {"test_accuracy": math.nan, "members": 0}
-        row = {"dataset": ds, "seed": seed, "size": size, **result}
+        row = {"dataset": ds, "seed": seed, name: value, **result}
         print(json.dumps(row), flush=True)
         return row
 
-    rows = list(_run_grid(items, args.jobs, run))
-    field.write_csv(SIZES_OUT, rows, ["dataset", "seed", "size", "test_accuracy", "members"])
-    means = {
-        size: _mean([r["test_accuracy"] for r in rows if r["size"] == size]) for size in args.sizes
-    }
-    best = max(means.values())
-    chosen = min(s for s, m in means.items() if m >= best - 0.001)
+    return list(_run_grid(items, args.jobs, run))
+
+
+def _dev_table(args, rows, name: str, values: list, command: str, header=None) -> tuple:
+    """The doc lines of a development comparison (the first column headed
+    ``header``, default ``name``), and the mean per value."""
+    means = {v: _mean([r["test_accuracy"] for r in rows if r[name] == v]) for v in values}
     lines = [
-        SIZES_START,
         f"Development splits (`random_state=1`, not the reported split), "
-        f"{args.dev_budget} s per fit, seeds {', '.join(map(str, args.dev_seeds))}, "
+        f"{args.dev_budget:g} s per fit, seeds {', '.join(map(str, args.dev_seeds))}, "
         f"data sets {', '.join(DEV_DATASETS)}; {args.jobs} run(s) at a time. Command: "
-        f"`.venv/bin/python benchmarks/bench_ensemble.py --choose-default --jobs {args.jobs}`.",
+        f"`.venv/bin/python benchmarks/bench_ensemble.py {command} --jobs {args.jobs}`.",
         "",
-        "| ensemble_size | " + " | ".join(DEV_DATASETS) + " | mean |",
+        f"| {header or name} | " + " | ".join(DEV_DATASETS) + " | mean |",
         "|---|" + "---|" * (len(DEV_DATASETS) + 1),
     ]
-    for size in args.sizes:
+    for value in values:
         cells = [
-            _mean([r["test_accuracy"] for r in rows if r["size"] == size and r["dataset"] == d])
+            _mean([r["test_accuracy"] for r in rows if r[name] == value and r["dataset"] == d])
             for d in DEV_DATASETS
         ]
         lines.append(
-            f"| {size} | " + " | ".join(f"{c:.4f}" for c in cells) + f" | {means[size]:.4f} |"
+            f"| {value} | " + " | ".join(f"{c:.4f}" for c in cells) + f" | {means[value]:.4f} |"
         )
+    return lines, means
+
+
+def choose_cv(args) -> None:
+    """cv=3 against cv=5 (the folds of every trial) on the development splits."""
+    rows = _dev_rows(args, "cv", args.cvs)
+    field.write_csv(CV_OUT, rows, ["dataset", "seed", "cv", "test_accuracy", "members"])
+    command = f"--choose-cv --dev-budget {args.dev_budget:g} --dev-seeds " + ",".join(
+        map(str, args.dev_seeds)
+    )
+    lines, means = _dev_table(args, rows, "cv", args.cvs, command)
+    section = "\n".join([CV_START, *lines, CV_END])
+    field.write_section(section, CV_START, CV_END, "Choosing the folds")
+    print(f"means {means}", flush=True)
+
+
+def choose_default(args) -> None:
+    rows = _dev_rows(args, "ensemble_size", args.sizes)
+    for row in rows:  # the CSV's column is "size"
+        row["size"] = row.pop("ensemble_size")
+    field.write_csv(SIZES_OUT, rows, ["dataset", "seed", "size", "test_accuracy", "members"])
+    table, means = _dev_table(
+        args, rows, "size", args.sizes, "--choose-default", header="ensemble_size"
+    )
+    best = max(means.values())
+    chosen = min(s for s, m in means.items() if m >= best - 0.001)
+    lines = [SIZES_START, *table]
     lines += [
         "",
         f"The smallest size within 0.1 point of the best mean: **{chosen}**.",
@@ -149,6 +179,18 @@ def choose_default(args) -> None:
     ]
     field.write_section("\n".join(lines), SIZES_START, SIZES_END, "Choosing ensemble_size")
     print(f"chosen default: {chosen} (means {means})", flush=True)
+
+
+def _points(difference: float) -> str:
+    """A difference of accuracies in points; under the CSV's rounding it is 0."""
+    return f"{100 * difference:+.2f}" if abs(difference) >= 1e-4 else "+0.00"
+
+
+def _at_least(a: float, b: float) -> bool:
+    """``a >= b`` for means of accuracies the CSV keeps to 4 decimals: a
+    difference under 0.0001 is that rounding (on digits, 1,333 of 1,350 test
+    rows over three seeds both ways read back as 0.98740 and 0.98743)."""
+    return a >= b - 1e-4
 
 
 def _mean(values) -> float:
@@ -263,14 +305,15 @@ def write_doc(rows: list[dict], args) -> None:
         lines.append(
             f"| {ds} | {cell(ens, 'skautoml-bayes')} | {single:.4f} "
             f"| {cell(off, 'skautoml-bayes-ens1')} | {best_peer[0]:.4f} ({best_peer[1]}) "
-            f"| {100 * (ens - off):+.2f} | {100 * (ens - best_peer[0]):+.2f} "
+            f"| {_points(ens - off)} | {_points(ens - best_peer[0])} "
             f"| {max(walls, default=math.nan):.1f} |"
         )
+        vs_off, vs_peer = _at_least(ens, off), _at_least(ens, best_peer[0])
         verdicts.append(
-            f"- {ds}: ensemble {'>=' if ens >= off else '<'} ensembles off "
-            f"({'met' if ens >= off else 'MISSED'}); "
-            f"{'>=' if ens >= best_peer[0] else '<'} best peer "
-            f"({'met' if ens >= best_peer[0] else 'MISSED'})"
+            f"- {ds}: ensemble {'>=' if vs_off else '<'} ensembles off "
+            f"({'met' if vs_off else 'MISSED'}); "
+            f"{'>=' if vs_peer else '<'} best peer "
+            f"({'met' if vs_peer else 'MISSED'})"
         )
     walls = [float(r["fit_seconds"]) for r in ok if r["tool"].startswith("skautoml")]
     if walls:
@@ -289,6 +332,8 @@ def main(argv=None) -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     p.add_argument("--choose-default", action="store_true")
+    p.add_argument("--choose-cv", action="store_true", help="cv=3 against cv=5, development")
+    p.add_argument("--cvs", default="3,5")
     p.add_argument("--sizes", default="1,10,25,50")
     p.add_argument("--dev-seeds", default="0,1")
     p.add_argument("--dev-budget", type=float, default=20)
@@ -310,6 +355,7 @@ def main(argv=None) -> int:
     if args._dev:
         return _dev_child(args._dev)
     args.sizes = [int(s) for s in args.sizes.split(",")]
+    args.cvs = [int(s) for s in args.cvs.split(",")]
     args.dev_seeds = [int(s) for s in args.dev_seeds.split(",")]
     args.tools = args.tools.split(",")
     args.datasets = args.datasets.split(",")
@@ -318,6 +364,8 @@ def main(argv=None) -> int:
     started = time.time()
     if args.choose_default:
         choose_default(args)
+    elif args.choose_cv:
+        choose_cv(args)
     elif args.doc_only:
         write_doc(field.read_csv(OUT), args)
     else:
