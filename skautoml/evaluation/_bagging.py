@@ -64,6 +64,9 @@ class FoldBag(BaseEstimator):
     (3, (1, 3))
     """
 
+    #: the fold models see the bag's own input (compression calibrates them on it)
+    _passes_input_through = True
+
     def __init__(self, estimator, *, cv, n_folds=None):
         self.estimator = estimator
         self.cv = cv

@@ -38,6 +38,7 @@ import sys
 import warnings
 
 import numpy as np
+from sklearn.frozen import FrozenEstimator
 from sklearn.pipeline import Pipeline
 
 __all__ = [
@@ -94,12 +95,29 @@ def _walk(obj, path, data, seen):
         if data not in (None, _UNKNOWN):
             X, y = data
             if key in ("named_estimators_", "estimators_") and hasattr(obj, "voting"):
-                child = (X, y if y is None else obj.le_.transform(y) if hasattr(obj, "le_") else y)
+                # members the vote fitted saw its encoded labels; frozen ones
+                # were fitted before it, on the labels as they are
+                encode = hasattr(obj, "le_") and not all(
+                    isinstance(m, FrozenEstimator) for m in obj.estimators_
+                )
+                child = (X, y if y is None or not encode else obj.le_.transform(y))
+            elif _passes_input_through(obj, key):
+                child = data
             elif key == "regressor_" and hasattr(obj, "transformer_"):
                 yt = None if y is None else np.asarray(y, dtype=float).reshape(-1, 1)
                 yt = None if yt is None else obj.transformer_.transform(yt).reshape(len(yt))
                 child = (X, yt)
         yield from _walk(value, prefix + key, child, seen)
+
+
+def _passes_input_through(obj, key: str) -> bool:
+    """Whether ``obj`` hands its own input, unchanged, to what ``key`` holds: a
+    FrozenEstimator's model, or the fold models of a bag of folds (any object
+    whose class sets ``_passes_input_through``, such as
+    ``skautoml.evaluation.FoldBag``)."""
+    if isinstance(obj, FrozenEstimator):
+        return key == "estimator"
+    return getattr(type(obj), "_passes_input_through", False) and key == "estimators_"
 
 
 def _nets(model, X=None, y=None):

@@ -205,3 +205,29 @@ def test_pruning_a_conv_net_and_its_errors(digits):
         prune_magnitude(net, 1.0)
     with pytest.raises(ValueError, match="give both X and y"):
         prune_magnitude(net, 0.5, X=X)
+
+
+def test_an_ensemble_of_frozen_members_and_fold_bags_is_calibrated_on_its_input(tabular):
+    """The search's ensemble holds its members frozen (sklearn's FrozenEstimator)
+    and bagged members as FoldBags: both hand their input to the nets unchanged,
+    so static quantisation calibrates on it and pruning recovers on it."""
+    from sklearn.base import clone
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold
+
+    from skautoml.evaluation import FoldBag
+    from skautoml.evaluation._ensemble import soft_vote
+
+    model, X, y = tabular
+    labels = np.array(["no", "yes"])[y]  # the members were fitted on the labels as they are
+    net = clone(model).fit(X, labels)
+    bag = FoldBag(clone(model), cv=StratifiedKFold(2, shuffle=True, random_state=0))
+    logistic = make_pipeline(StandardScaler(), LogisticRegression())
+    members = [("net", net), ("bag", bag.fit(X, labels)), ("lr", logistic.fit(X, labels))]
+    vote = soft_vote(members, [0.4, 0.4, 0.2], X, labels)
+    assert len(torch_nets(vote)) == 3  # one net, two fold nets
+    quantised = quantize_static(vote, X[:100])
+    _assert_close(vote.predict_proba(X), quantised.predict_proba(X))
+    pruned = prune_magnitude(vote, 0.5, X=X, y=labels, recovery_epochs=1)
+    assert abs(weight_sparsity(pruned) - 0.5) < 0.01
+    assert np.mean(pruned.predict(X) == labels) > 0.6
