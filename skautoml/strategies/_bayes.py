@@ -12,6 +12,7 @@ from skopt.learning.gaussian_process.kernels import ConstantKernel, Matern
 from skopt.space import Categorical as SkCategorical
 from skopt.space import Integer as SkInteger
 from skopt.space import Real as SkReal
+from skopt.space.transformers import CategoricalEncoder
 
 from ..records import Trial
 from ..space import Categorical, Float, Integer
@@ -27,8 +28,48 @@ def _to_skopt(key, dim):
         return SkInteger(dim.low, dim.high, prior="log-uniform" if dim.log else "uniform", name=key)
     if isinstance(dim, Categorical):
         # skopt compares categories as strings; keep indices and map back
-        return SkCategorical(list(range(len(dim.choices))), name=key, transform="onehot")
+        return _IndexCategorical(list(range(len(dim.choices))), name=key, transform="onehot")
     raise TypeError(f"unsupported dimension {dim!r} for {key!r}")
+
+
+class _IndexOneHot(CategoricalEncoder):
+    """skopt's one-hot encoding of the categories ``0 .. k-1``, in numpy.
+
+    It gives exactly what :class:`skopt.space.transformers.CategoricalEncoder`
+    gives (one column for two categories, ``k`` columns otherwise; back by
+    ``> 0.5`` or by the first largest column), without a
+    :class:`~sklearn.preprocessing.LabelBinarizer` call and its input
+    validation per column: that was more than half the strategy's time per
+    trial (docs/benchmarks.md, "Bayesian search: cost against quality").
+    """
+
+    def fit(self, X):
+        self.classes_ = np.arange(len(X))
+        self.n_classes = len(X)
+        return self
+
+    def transform(self, X):
+        idx = np.asarray(X, dtype=np.int64)
+        if self.n_classes == 2:
+            return idx.reshape(-1, 1)
+        return np.eye(self.n_classes, dtype=np.int64)[idx]
+
+    def inverse_transform(self, Xt):
+        Xt = np.asarray(Xt, dtype=float)
+        if self.n_classes == 2:
+            idx = (Xt.reshape(-1) > 0.5).astype(np.int64)
+        else:
+            idx = Xt.reshape(len(Xt), -1).argmax(axis=1)
+        return self.classes_.take(idx).tolist()
+
+
+class _IndexCategorical(SkCategorical):
+    """A categorical over indices whose one-hot transform is :class:`_IndexOneHot`."""
+
+    def set_transformer(self, transform="onehot"):
+        super().set_transformer(transform)
+        if transform == "onehot":
+            self.transformer = _IndexOneHot().fit(self.categories)
 
 
 #: restarts of the surrogate's kernel fit, and points sampled to optimise the
