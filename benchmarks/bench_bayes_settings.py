@@ -15,9 +15,10 @@ Writes ``benchmarks/results/bayes_settings.csv`` and the table between
 
 ``--encoding`` times the strategy alone instead, with no workers: the same
 seeded strategy over the ``"classical"`` space is asked and told N trials
-(fixed scores from a hash of each candidate), once with scikit-optimize's own
-one-hot encoder and once with the strategy's numpy one, and the proposals of
-the two are compared. Writes ``benchmarks/results/bayes_encoding.csv`` and the
+(fixed scores from a hash of each candidate), once per variant of its parts
+(``VARIANTS``: scikit-optimize's own one-hot encoder and Gaussian process, the
+numpy encoding, and this tree's), and each variant's proposals are compared
+with skopt's. Writes ``benchmarks/results/bayes_encoding.csv`` and the
 table between ``<!-- bayes-encoding:start -->`` and ``<!-- bayes-encoding:end -->``.
 
     python benchmarks/bench_bayes_settings.py --encoding
@@ -120,26 +121,60 @@ def _drive(space, seed: int, n: int) -> tuple[list, float]:
     return seen, time.perf_counter() - t0
 
 
-def encoding_rows(seeds: list[int], trials: list[int]) -> list[dict]:
-    """skopt's one-hot encoder against the strategy's, same seeds and trials."""
+#: the strategy's parts, from scikit-optimize's own to this tree's
+VARIANTS = {
+    "skopt": "skopt's one-hot encoder and Gaussian process, BLAS threads left at the default",
+    "numpy_onehot": "the numpy one-hot encoding; skopt's Gaussian process, default threads",
+    "this_tree": "the numpy one-hot encoding, the variance through BLAS, one BLAS thread",
+}
+
+
+def _variant(name: str):
+    """Patch ``skautoml.strategies._bayes`` to one variant; return an undo function."""
+    import contextlib
+
+    from skopt.learning import GaussianProcessRegressor
     from skopt.space import Categorical as SkCategorical
 
     import skautoml.strategies._bayes as bayes
+
+    saved = {k: getattr(bayes, k) for k in ("_IndexCategorical", "_Surrogate", "_one_blas_thread")}
+    if name in ("skopt", "numpy_onehot"):
+        bayes._Surrogate = GaussianProcessRegressor
+        bayes._one_blas_thread = contextlib.nullcontext
+    if name == "skopt":
+        bayes._IndexCategorical = SkCategorical
+
+    def undo() -> None:
+        for key, value in saved.items():
+            setattr(bayes, key, value)
+
+    return undo
+
+
+def encoding_rows(seeds: list[int], trials: list[int]) -> list[dict]:
+    """Every variant, the same seeds and trials; proposals compared with skopt's."""
     from skautoml.space import BuildContext, make_space
 
-    ours = bayes._IndexCategorical
     space = make_space("classical", BuildContext(n_samples=426, n_features=30, n_classes=2))
     rows = []
     for n in trials:
         for seed in seeds:
-            bayes._IndexCategorical = SkCategorical
-            try:
-                theirs_seen, theirs_s = _drive(space, seed, n)
-            finally:
-                bayes._IndexCategorical = ours
-            ours_seen, ours_s = _drive(space, seed, n)
-            row = {"trials": n, "seed": seed, "skopt_s": round(theirs_s, 3)}
-            row.update(numpy_s=round(ours_s, 3), same_proposals=ours_seen == theirs_seen)
+            row = {"trials": n, "seed": seed}
+            # the order turns with the seed, so that no variant always runs first
+            names = list(VARIANTS)
+            for name in names[seed % 3 :] + names[: seed % 3]:
+                undo = _variant(name)
+                try:
+                    seen, seconds = _drive(space, seed, n)
+                finally:
+                    undo()
+                row[f"{name}_s"] = round(seconds, 3)
+                row[f"{name}_seen"] = seen
+            for name in VARIANTS:
+                row[f"{name}_same"] = row[f"{name}_seen"] == row["skopt_seen"]
+            for name in VARIANTS:
+                del row[f"{name}_seen"]
             print(json.dumps(row), flush=True)
             rows.append(row)
     return rows
@@ -148,22 +183,26 @@ def encoding_rows(seeds: list[int], trials: list[int]) -> list[dict]:
 def encoding_markdown(rows: list[dict]) -> str:
     lines = [
         "The Bayesian strategy alone (no workers), asked and told N trials over the "
-        "`classical` space, with scikit-optimize's one-hot encoder and with the "
-        "strategy's numpy one; seconds are means over the seeds "
-        "(`python benchmarks/bench_bayes_settings.py --encoding`).",
+        "`classical` space (fixed scores from a hash of each candidate); seconds are "
+        "means over the seeds, and each variant's proposals are compared with skopt's "
+        "(`python benchmarks/bench_bayes_settings.py --encoding`). Variants: "
+        + "; ".join(f"**{k}**: {v}" for k, v in VARIANTS.items())
+        + ".",
         "",
-        "| trials | seeds | skopt encoder (s) | numpy encoder (s) | numpy / skopt "
-        "| ms per trial, numpy | same proposals |",
-        "|---|---|---|---|---|---|---|",
+        "| trials | seeds | "
+        + " | ".join(f"{k} (s)" for k in VARIANTS)
+        + " | this_tree / skopt | ms per trial, this_tree | same proposals as skopt |",
+        "|---|---|" + "---|" * (len(VARIANTS) + 3),
     ]
     for n in dict.fromkeys(int(r["trials"]) for r in rows):
         mine = [r for r in rows if int(r["trials"]) == n]
-        theirs = sum(float(r["skopt_s"]) for r in mine) / len(mine)
-        ours = sum(float(r["numpy_s"]) for r in mine) / len(mine)
-        same = sum(str(r["same_proposals"]) == "True" for r in mine)
+        mean = {k: sum(float(r[f"{k}_s"]) for r in mine) / len(mine) for k in VARIANTS}
+        same = min(sum(str(r[f"{k}_same"]) == "True" for r in mine) for k in VARIANTS)
         lines.append(
-            f"| {n} | {len(mine)} | {theirs:.2f} | {ours:.2f} | {ours / theirs:.2f} "
-            f"| {1000 * ours / n:.0f} | {same} of {len(mine)} |"
+            f"| {n} | {len(mine)} | "
+            + " | ".join(f"{mean[k]:.2f}" for k in VARIANTS)
+            + f" | {mean['this_tree'] / mean['skopt']:.2f} | {1000 * mean['this_tree'] / n:.0f} "
+            f"| {same} of {len(mine)} |"
         )
     return "\n".join(lines)
 

@@ -1,9 +1,10 @@
-"""The Bayesian strategy's own one-hot encoding proposes what skopt's would."""
+"""The Bayesian strategy's own one-hot encoding and variance propose what skopt's would."""
 
 import zlib
 
 import numpy as np
 import pytest
+from skopt.learning import GaussianProcessRegressor
 from skopt.space import Categorical as SkCategorical
 from skopt.space.transformers import CategoricalEncoder
 
@@ -44,17 +45,32 @@ def _drive(space, n):
     return seen
 
 
-def test_search_proposes_what_skopts_encoder_proposes(monkeypatch):
+def test_surrogate_predicts_what_skopts_process_predicts():
+    rng = np.random.default_rng(0)
+    X, y = rng.random((40, 6)), rng.random(40)
+    Xq = rng.random((300, 6))
+    params = dict(noise="gaussian", normalize_y=True, random_state=0)
+    ours = bayes._Surrogate(**params).fit(X, y)
+    theirs = GaussianProcessRegressor(**params).fit(X, y)
+    np.testing.assert_allclose(ours.predict(Xq), theirs.predict(Xq), rtol=1e-12)
+    for got, expected in zip(
+        ours.predict(Xq, return_std=True), theirs.predict(Xq, return_std=True)
+    ):
+        np.testing.assert_allclose(got, expected, rtol=1e-9, atol=1e-12)
+
+
+def test_search_proposes_what_skopts_parts_propose(monkeypatch):
     space = make_space("classical", CTX)
-    assert any(
-        isinstance(d, bayes._IndexCategorical)
-        for d in BayesStrategy(space, 0)._optimizer.space.dimensions
-    )
-    ours = _drive(space, 14)
+    dims = BayesStrategy(space, 0)._optimizer.space.dimensions
+    assert any(isinstance(d, bayes._IndexCategorical) for d in dims)
+    ours = _drive(space, 30)
     monkeypatch.setattr(bayes, "_IndexCategorical", SkCategorical)
+    monkeypatch.setattr(bayes, "_Surrogate", GaussianProcessRegressor)
+    strat = BayesStrategy(space, 0)
+    assert type(strat._optimizer.base_estimator_) is GaussianProcessRegressor
     assert not any(
         isinstance(d.transformer, bayes._IndexOneHot)
-        for d in BayesStrategy(space, 0)._optimizer.space.dimensions
+        for d in strat._optimizer.space.dimensions
         if isinstance(d, SkCategorical)
     )
-    assert _drive(space, 14) == ours
+    assert _drive(space, 30) == ours
