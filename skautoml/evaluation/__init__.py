@@ -2,7 +2,7 @@
 
 from ._bagging import FoldBag
 from ._budget import Budget
-from ._cost import CostModel, Plan, n_workers, worker_threads
+from ._cost import CostModel, Plan, n_workers, usable_cores, worker_threads
 from ._cv import EvalData, evaluate_candidate, fit_candidate
 from ._ensemble import export_form, select_ensemble
 from ._executors import KeptModel, TrialRunner, start_worker_server
@@ -47,5 +47,6 @@ __all__ = [
     "select_ensemble",
     "select_members",
     "start_worker_server",
+    "usable_cores",
     "worker_threads",
 ]

@@ -35,7 +35,14 @@ from ..records import Trial
 from ..space import COMPONENTS, Candidate, network_workload
 from ._cv import EvalData
 
-__all__ = ["IMAGE_NET_KINDS", "CostModel", "Plan", "trial_kind", "worker_threads"]
+__all__ = [
+    "IMAGE_NET_KINDS",
+    "CostModel",
+    "Plan",
+    "trial_kind",
+    "usable_cores",
+    "worker_threads",
+]
 
 #: the kinds of image network trials (the others: ``"classical"``, ``"network"``)
 IMAGE_NET_KINDS = frozenset({"small_cnn", "probe", "finetune"})
@@ -88,9 +95,28 @@ class Plan:
         return "holdout" if self.folds == 1 else "cv"
 
 
+def usable_cores() -> int:
+    """Cores this process may use: joblib's count, as ``n_jobs=-1`` sees it
+    in scikit-learn (the CPU affinity and a cgroup quota, not only the
+    machine's cores)."""
+    from joblib import cpu_count
+
+    return max(1, int(cpu_count()))
+
+
+def _thread_cap() -> int | None:
+    """``OMP_NUM_THREADS`` of this process's environment, when it is set."""
+    value = os.environ.get("OMP_NUM_THREADS", "").split(",")[0].strip()
+    try:
+        threads = int(value)
+    except ValueError:
+        return None
+    return threads if threads > 0 else None
+
+
 def n_workers(n_jobs: int | None) -> int:
     """Worker processes for ``n_jobs``: ``None`` is 1, ``-1`` one per core."""
-    cores = os.cpu_count() or 1
+    cores = usable_cores()
     if n_jobs is None:
         return 1
     if n_jobs < 0:
@@ -99,8 +125,17 @@ def n_workers(n_jobs: int | None) -> int:
 
 
 def worker_threads(n_workers: int) -> int:
-    """Threads each of ``n_workers`` worker processes uses (the cores shared out)."""
-    return max(1, (os.cpu_count() or 1) // max(1, int(n_workers)))
+    """Threads each of ``n_workers`` worker processes uses.
+
+    The usable cores shared out (:func:`usable_cores`), and never more than
+    an ``OMP_NUM_THREADS`` set in this process's environment: a user, a
+    cluster scheduler or a benchmark harness that set it asked for at most
+    that many threads per process, and a worker sets the thread counts of
+    torch, OpenMP and BLAS from this number.
+    """
+    threads = usable_cores() // max(1, int(n_workers))
+    cap = _thread_cap()
+    return max(1, min(threads, cap) if cap is not None else threads)
 
 
 def trial_kind(candidate: Candidate, ctx) -> str:

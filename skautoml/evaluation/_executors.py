@@ -350,7 +350,7 @@ class TrialRunner:
     def _start(self, job: Job):
         ctx = _forkserver()
         # the refit runs alone, after the search: it may use every core
-        threads = max(self.threads, os.cpu_count() or 1) if job.kind == "refit" else self.threads
+        threads = worker_threads(1) if job.kind == "refit" else self.threads
         t0 = time.perf_counter()
         parent, child = ctx.Pipe(duplex=False)
         proc = ctx.Process(

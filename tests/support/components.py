@@ -1,5 +1,5 @@
 """Test-only components: one that fails, one that hangs, one whose loss is NaN,
-one that predicts slowly.
+one that predicts slowly, one that checks its worker's threads.
 
 Registered under names starting with ``test_`` so they never clash with the
 library's own components.
@@ -104,6 +104,33 @@ register(Component("test_spinner", "classifier", _spinner))
 register(Component("test_hog", "classifier", _hog, {"megabytes": Categorical((4096,))}))
 register(Component("test_nan_net", "classifier", _nan_net, is_net=True))
 register(Component("test_logreg", "classifier", _fast_logreg, {"C": Categorical((0.1, 1.0, 10.0))}))
+
+
+class OneThread(ClassifierMixin, BaseEstimator):
+    """Fails unless its worker runs OpenMP and BLAS with one thread."""
+
+    def fit(self, X, y):
+        import os
+
+        from threadpoolctl import threadpool_info
+
+        seen = {os.environ.get("OMP_NUM_THREADS")} | {
+            str(p["num_threads"]) for p in threadpool_info() if p["user_api"] == "blas"
+        }
+        if seen != {"1"}:
+            raise RuntimeError(f"the worker runs {sorted(seen)} threads, not 1")
+        self.classes_ = np.unique(y)
+        return self
+
+    def predict(self, X):
+        return np.full(len(X), self.classes_[0])
+
+
+def _one_thread(ctx):
+    return OneThread()
+
+
+register(Component("test_one_thread", "classifier", _one_thread))
 
 
 class Suicide(ClassifierMixin, BaseEstimator):
