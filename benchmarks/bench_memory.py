@@ -32,6 +32,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from bench_field import write_section  # noqa: E402
+from bench_overhead import _revision  # noqa: E402
 
 START, END = "<!-- memory:start -->", "<!-- memory:end -->"
 ROLES = ["search", "worker server", "workers", "resource tracker"]
@@ -150,12 +151,6 @@ def markdown(rows: list[dict], before: str, after: str) -> str:
             f"| {classifier} | {rb} | {ra} | {ra / rb:.2f} | {pb} | {pa} | {pa / pb:.2f} |"
         )
     return "\n".join(lines)
-
-
-def _revision(path: str | None) -> str:
-    cmd = ["git", "-C", path or str(HERE.parent), "rev-parse", "--short", "HEAD"]
-    done = subprocess.run(cmd, capture_output=True, text=True, check=False)
-    return done.stdout.strip() or (path or "this tree")
 
 
 def main(argv=None) -> int:
