@@ -12,10 +12,19 @@ from skautoml import AutoFineTuneClassifier
 distributed = pytest.importorskip("distributed", reason="dask[distributed] is not installed")
 
 
+#: what distributed's LocalCluster sets in the process that starts it, and
+#: leaves set (so later tests' searches, and the notebook tests' kernels,
+#: would run one thread per worker)
+THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+
+
 @pytest.fixture(scope="module")
 def client():
+    import os
+
     import dask
 
+    saved = {var: os.environ.get(var) for var in THREAD_VARS}
     with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
         cluster = distributed.LocalCluster(
             n_workers=2,
@@ -27,6 +36,11 @@ def client():
         with distributed.Client(cluster) as dask_client:
             yield dask_client
         cluster.close()
+    for var, value in saved.items():
+        if value is None:
+            os.environ.pop(var, None)
+        else:
+            os.environ[var] = value
 
 
 SPACE = {
