@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 from collections.abc import Sequence
@@ -94,7 +95,10 @@ class _Surrogate(GaussianProcessRegressor):
         return y_mean, np.sqrt(y_var * self.y_train_std_**2)
 
 
-_BLAS: list = []
+@functools.cache
+def _blas() -> ThreadpoolController:
+    """The BLAS libraries, read once, after scipy's and numpy's are loaded."""
+    return ThreadpoolController()
 
 
 def _one_blas_thread():
@@ -105,9 +109,7 @@ def _one_blas_thread():
     OpenBLAS's threads, after which the kernel fit's small Cholesky solves
     slowed down more than the product gained (docs/benchmarks.md).
     """
-    if not _BLAS:  # once, after scipy's and numpy's BLAS are loaded
-        _BLAS.append(ThreadpoolController())
-    return _BLAS[0].limit(limits=1, user_api="blas")
+    return _blas().limit(limits=1, user_api="blas")
 
 
 class _IndexCategorical(SkCategorical):

@@ -1,5 +1,7 @@
 """Workers' thread counts: the usable cores shared out, capped by OMP_NUM_THREADS."""
 
+import os
+
 import numpy as np
 import pytest
 import support.components  # noqa: F401  (registers test_one_thread)
@@ -30,10 +32,19 @@ def test_omp_num_threads_caps_each_worker(four_cores, monkeypatch, value, thread
     assert cost.n_workers(-1) == 4  # a cap on threads, not on processes
 
 
-def test_usable_cores_follow_joblib():
-    from joblib import cpu_count
-
-    assert usable_cores() == cpu_count() >= 1
+@pytest.mark.skipif(
+    not hasattr(os, "sched_setaffinity") or len(os.sched_getaffinity(0)) < 2,
+    reason="needs CPU affinity and at least two usable cores",
+)
+def test_usable_cores_follow_the_cpu_affinity(monkeypatch):
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    allowed = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, {min(allowed)})
+    try:
+        assert usable_cores() == 1 and worker_threads(1) == 1  # os.cpu_count() would not see it
+    finally:
+        os.sched_setaffinity(0, allowed)
+    assert 1 <= usable_cores() <= len(allowed)
 
 
 def test_a_worker_keeps_the_callers_omp_num_threads(monkeypatch):
