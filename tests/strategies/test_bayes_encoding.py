@@ -1,11 +1,15 @@
-"""The Bayesian strategy's own one-hot encoding and variance propose what skopt's would."""
+"""The Bayesian strategy's own parts (one-hot encoding, variance, likelihood, sampling)
+propose what skopt's would; its warm start is deterministic."""
 
 import zlib
 
 import numpy as np
 import pytest
+from sklearn.gaussian_process.kernels import Sum
+from skopt import Optimizer
 from skopt.learning import GaussianProcessRegressor
 from skopt.space import Categorical as SkCategorical
+from skopt.space import Space as SkSpace
 from skopt.space.transformers import CategoricalEncoder
 
 import skautoml.strategies._bayes as bayes
@@ -60,17 +64,105 @@ def test_surrogate_predicts_what_skopts_process_predicts():
 
 
 def test_search_proposes_what_skopts_parts_propose(monkeypatch):
+    """Every speed-up but the warm start is exact: cold, the proposals are skopt's."""
+    monkeypatch.setattr(bayes, "WARM_START", False)
     space = make_space("classical", CTX)
     dims = BayesStrategy(space, 0)._optimizer.space.dimensions
     assert any(isinstance(d, bayes._IndexCategorical) for d in dims)
     ours = _drive(space, 30)
     monkeypatch.setattr(bayes, "_IndexCategorical", SkCategorical)
     monkeypatch.setattr(bayes, "_Surrogate", GaussianProcessRegressor)
+    monkeypatch.setattr(bayes, "_Optimizer", Optimizer)
     strat = BayesStrategy(space, 0)
     assert type(strat._optimizer.base_estimator_) is GaussianProcessRegressor
+    assert type(strat._optimizer.space) is SkSpace
     assert not any(
         isinstance(d.transformer, bayes._IndexOneHot)
         for d in strat._optimizer.space.dimensions
         if isinstance(d, SkCategorical)
     )
     assert _drive(space, 30) == ours
+
+
+def _kernel():
+    return (
+        bayes.ConstantKernel(1.0, (0.01, 1000.0))
+        * bayes.Matern(length_scale=1.0, length_scale_bounds=(0.01, 100.0), nu=2.5)
+        + bayes.WhiteKernel()
+    )
+
+
+def test_log_marginal_likelihood_is_scikit_learns_to_the_bit():
+    rng = np.random.default_rng(1)
+    X, y = rng.random((30, 7)), rng.random(30)
+    ours, theirs = bayes._Surrogate(kernel=_kernel()), GaussianProcessRegressor(kernel=_kernel())
+    for gp in (ours, theirs):
+        gp.kernel_, gp.X_train_, gp.y_train_ = gp.kernel, X, (y - y.mean()) / y.std()
+    for _ in range(25):
+        theta = rng.uniform(-4, 4, 3)
+        got = ours.log_marginal_likelihood(theta, eval_gradient=True)
+        expected = theirs.log_marginal_likelihood(theta, eval_gradient=True, clone_kernel=False)
+        assert got[0] == expected[0]
+        np.testing.assert_array_equal(got[1], expected[1])
+        assert ours.log_marginal_likelihood(theta) == expected[0]
+    assert np.array_equal(ours.kernel_.theta, np.zeros(3))  # not modified
+
+
+def test_other_kernels_go_to_scikit_learn():
+    rng = np.random.default_rng(2)
+    X, y = rng.random((20, 3)), rng.random(20)
+    anisotropic = bayes.ConstantKernel() * bayes.Matern(length_scale=[1.0, 1.0, 1.0], nu=2.5)
+    for kernel in (anisotropic, bayes.Matern(nu=1.5), _kernel()):
+        assert bayes._ours(kernel) is (kernel is not anisotropic and isinstance(kernel, Sum))
+        ours = bayes._Surrogate(kernel=kernel, random_state=0).fit(X, y)
+        theirs = GaussianProcessRegressor(kernel=kernel, random_state=0).fit(X, y)
+        assert ours.log_marginal_likelihood_value_ == theirs.log_marginal_likelihood_value_
+
+
+def test_space_samples_and_transforms_what_skopts_space_does():
+    space = make_space("classical", CTX)
+    ours = BayesStrategy(space, 0)._optimizer.space
+    theirs = SkSpace(ours.dimensions)
+    assert isinstance(ours, bayes._Space)
+    a = ours.rvs(n_samples=300, random_state=np.random.RandomState(5))
+    b = theirs.rvs(n_samples=300, random_state=np.random.RandomState(5))
+    assert a == b
+    np.testing.assert_array_equal(ours.transform(a), theirs.transform(b))
+
+
+def test_surrogate_reuses_a_prediction_only_for_the_same_points():
+    rng = np.random.default_rng(3)
+    X, y = rng.random((20, 4)), rng.random(20)
+    gp = bayes._Surrogate(noise="gaussian", normalize_y=True, random_state=0).fit(X, y)
+    Xq = rng.random((50, 4))
+    first = gp.predict(Xq, return_std=True)
+    assert gp.predict(Xq, return_std=True) is first
+    again = gp.predict(Xq.copy(), return_std=True)
+    assert again is not first
+    np.testing.assert_array_equal(again[0], first[0])
+    gp.fit(X, y[::-1].copy())
+    refit = gp.predict(Xq, return_std=True)
+    assert refit is not first and not np.array_equal(refit[0], first[0])
+
+
+def test_warm_start_begins_each_kernel_fit_where_the_last_ended(monkeypatch):
+    space = make_space("classical", CTX)
+    assert bayes.WARM_START
+    first = _drive(space, 15)
+    assert _drive(space, 15) == first  # deterministic for a seed
+    strat = BayesStrategy(space, 3)
+    for number in range(12):
+        (proposal,) = strat.ask(1)
+        strat.tell([Trial(number, proposal.candidate, "ok", ((number % 5) / 5,))])
+    fitted = strat._optimizer.models[-1]
+    start = strat._optimizer.base_estimator_.kernel
+    assert bayes._ours(start)
+    np.testing.assert_allclose(start.k1.k1.constant_value, fitted.kernel_.k1.k1.constant_value)
+    np.testing.assert_allclose(start.k1.k2.length_scale, fitted.kernel_.k1.k2.length_scale)
+    np.testing.assert_allclose(start.k2.noise_level, fitted.noise_)
+    monkeypatch.setattr(bayes, "WARM_START", False)
+    cold = BayesStrategy(space, 3)
+    for number in range(12):
+        (proposal,) = cold.ask(1)
+        cold.tell([Trial(number, proposal.candidate, "ok", ((number % 5) / 5,))])
+    assert not bayes._ours(cold._optimizer.base_estimator_.kernel)  # the initial kernel
