@@ -42,6 +42,7 @@ from .evaluation import (
     run_search,
     select_members,
     start_worker_server,
+    unpacked,
     worker_threads,
 )
 from .exceptions import AllTrialsFailedError, SearchWarning
@@ -270,14 +271,12 @@ class AutoFineTuneBase(SearchResultsMixin, InsightMixin, BaseEstimator):
                 selected = select_members(
                     budget, pool, eligible, best, data, self.ensemble_size, rng, latency["limit"]
                 )
-            self.best_pipeline_, refit_source = refit_best(
-                runner, best, eligible, data, stacklevel=4
-            )
+            # a pipeline refit in a worker stays pickled until the members' refits end
+            best_model, refit_source = refit_best(runner, best, eligible, data, stacklevel=4)
             ensemble = EnsembleFit.alone(best)
             if selected is not None:
-                ensemble = build_ensemble(
-                    runner, selected, best, self.best_pipeline_, refit_source, data
-                )
+                ensemble = build_ensemble(runner, selected, best, best_model, refit_source, data)
+            self.best_pipeline_ = unpacked(best_model)
             self.refit_time_ = time.perf_counter() - t0
             release_feature_cache(self.best_pipeline_)
         self._record(trials, best, result, strategy, len(splits), started)

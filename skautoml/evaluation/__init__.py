@@ -7,7 +7,7 @@ from ._cv import EvalData, evaluate_candidate, fit_candidate
 from ._ensemble import export_form, select_ensemble
 from ._executors import KeptModel, TrialRunner, start_worker_server
 from ._fidelity import SuccessiveHalving
-from ._jobs import Job
+from ._jobs import Job, Packed, unpacked
 from ._pool import POOL_SIZE, EnsemblePool
 from ._refit import (
     EnsembleFit,
@@ -30,6 +30,7 @@ __all__ = [
     "FoldBag",
     "Job",
     "KeptModel",
+    "Packed",
     "Plan",
     "SearchResult",
     "Selected",
@@ -47,6 +48,7 @@ __all__ = [
     "select_ensemble",
     "select_members",
     "start_worker_server",
+    "unpacked",
     "usable_cores",
     "worker_threads",
 ]

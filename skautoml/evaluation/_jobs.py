@@ -22,6 +22,7 @@ from ._result import TrialResult
 
 __all__ = [
     "Job",
+    "Packed",
     "freeze",
     "load_data",
     "pack_model",
@@ -29,6 +30,7 @@ __all__ = [
     "run_job_safely",
     "save_data",
     "thaw",
+    "unpacked",
 ]
 
 
@@ -79,15 +81,44 @@ def run_job_safely(job: Job, data: EvalData) -> TrialResult:
     return result.with_(duration=time.perf_counter() - t0)
 
 
+class Packed:
+    """A refit pipeline as a worker sent it, pickled; unpickled once, when first used.
+
+    The search's process unpickles refit pipelines only when every refit of
+    the ``fit`` has finished (:func:`unpacked`): a network's pipeline
+    imports torch, and a search process holding torch while a worker refits
+    the next network would hold two copies of it at once.
+    """
+
+    __slots__ = ("_data", "_value")
+
+    def __init__(self, data: bytes):
+        self._data = data
+        self._value = None
+
+    def load(self):
+        """The pipeline (the same object on every call)."""
+        if self._data is not None:
+            self._value, self._data = cloudpickle.loads(self._data), None
+        return self._value
+
+
+def unpacked(value):
+    """``value``, or the pipeline it holds if it is :class:`Packed`."""
+    return value.load() if isinstance(value, Packed) else value
+
+
 def pack_model(result: TrialResult) -> TrialResult:
-    """``result`` with its first-fold model (and its fold models) pickled, for
-    a worker to send back.
+    """``result`` with its first-fold model (and its fold models) pickled, and
+    its refit pipeline :class:`Packed`, for a worker to send back.
 
     The search's process unpickles them only if it uses them
     (:class:`~._executors.KeptModel`, an ensemble member); a network's
     pipeline would otherwise import torch there at every new best trial.
     """
     changes = {}
+    if result.pipeline is not None and not isinstance(result.pipeline, Packed):
+        changes["pipeline"] = Packed(cloudpickle.dumps(result.pipeline))
     if result.model is not None and not isinstance(result.model, bytes):
         changes["model"] = cloudpickle.dumps(result.model)
     if result.fold_models is not None and not isinstance(result.fold_models, bytes):

@@ -19,7 +19,7 @@ from ._bagging import bag_of_folds, reproducible_splitter
 from ._cv import EvalData, fit_candidate
 from ._ensemble import BAGS, select_ensemble, soft_vote
 from ._executors import TrialRunner
-from ._jobs import Job
+from ._jobs import Job, unpacked
 from ._result import TrialResult
 
 __all__ = [
@@ -78,7 +78,9 @@ def refit_best(
     runner: TrialRunner, best: Trial, trials: list[Trial], data: EvalData, *, stacklevel: int = 2
 ) -> tuple[object, str]:
     """Refit ``best`` on all rows within the budget; fall back on a model fitted
-    during the search. Returns ``(pipeline, source)``.
+    during the search. Returns ``(pipeline, source)``; a pipeline refit in a
+    worker comes :class:`~._jobs.Packed` (:func:`~._jobs.unpacked` gives it),
+    so that it is unpickled after the ensemble's refits.
 
     ``source`` is ``"refit"``; or ``"first_fold"`` when the refit cannot
     finish before the budget's deadline, is predicted not to (it is then not
@@ -266,15 +268,15 @@ def build_ensemble(
     t0 = time.monotonic()
     members, report = selected.members, dict(selected.report)
     if not members:
-        return EnsembleFit.alone(best, report, best_pipeline)
+        return EnsembleFit.alone(best, report, unpacked(best_pipeline))
     if len(members) == 1 and members[0][0] is best:
-        fit = EnsembleFit.alone(best, report, best_pipeline)
+        fit = EnsembleFit.alone(best, report, unpacked(best_pipeline))
         fit.score = selected.score
         return fit
     models = _member_models(runner, members, best, best_pipeline, best_source, data, report)
     kept = [(trial, w) for (trial, _, w) in members if trial.number in models]
     if not kept:  # every member dropped: the single best predicts
-        return EnsembleFit.alone(best, report, best_pipeline)
+        return EnsembleFit.alone(best, report, unpacked(best_pipeline))
     total = sum(w for _, w in kept)
     public = [
         {"trial": t.number, "weight": w / total, "pipeline": t.candidate.describe()}
@@ -333,7 +335,8 @@ def _member_models(runner, members, best, best_pipeline, best_source, data, repo
                 report["refit"].append(trial.number)
             else:
                 _bag(trial, entry, data, models, report, splitter)
-    return models
+    # unpickled now that no worker refits (a network's pipeline imports torch)
+    return {number: unpacked(model) for number, model in models.items()}
 
 
 def _bag(trial, entry, data, models: dict, report: dict, splitter) -> None:

@@ -17,13 +17,16 @@ from skautoml.evaluation import (
     Budget,
     EnsemblePool,
     EvalData,
+    Packed,
     TrialResult,
     TrialRunner,
     build_ensemble,
     evaluate_candidate,
     export_form,
+    refit_best,
     select_ensemble,
     select_members,
+    unpacked,
 )
 from skautoml.records import Trial, TrialStatus
 from skautoml.space import BuildContext, Candidate, Step
@@ -214,6 +217,48 @@ def test_members_without_time_to_refit_vote_with_their_fold_models(small_data):
     proba = fit.model.predict_proba(data.X)
     np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-6)
     pool.close()
+
+
+def test_refit_pipelines_are_unpickled_only_after_every_refit_ended(small_data, monkeypatch):
+    """A worker's refit pipeline stays pickled until the members' refits end:
+    a network's would import torch into the search's process while the next
+    member trains in a worker (two copies of torch at the peak)."""
+    data = _eval_data(small_data)
+    pool, trials = EnsemblePool(None), []
+    for number, C in enumerate([0.01, 1.0, 100.0]):
+        result = evaluate_candidate(_candidate(C), data, pool_above=-math.inf)
+        pool.offer(_candidate(C), result)
+        trials.append(Trial(number, _candidate(C), TrialStatus.OK, result.test_scores))
+    best = max(trials, key=lambda t: t.mean_score)
+    events = []
+    load = Packed.load
+
+    def logged_load(self):
+        events.append("load")
+        return load(self)
+
+    monkeypatch.setattr(Packed, "load", logged_load)
+    budget = Budget(started=time.monotonic(), deadline=None)
+    with TrialRunner(data, budget) as runner:
+        run = runner.run
+
+        def logged_run(jobs, until=None):
+            results = run(jobs, until=until)
+            events.append("refits ended")
+            return results
+
+        runner.run = logged_run
+        best_model, source = refit_best(runner, best, trials, data)
+        assert source == "refit" and isinstance(best_model, Packed)
+        selected = select_members(budget, pool, trials, best, data, 10, np.random.RandomState(0))
+        fit = build_ensemble(runner, selected, best, best_model, source, data)
+    assert len(fit.report["refit"]) == 3  # every member refit in a worker
+    assert events.count("refits ended") == 2  # the best's refit, then the others'
+    last_refit = len(events) - 1 - events[::-1].index("refits ended")
+    assert "load" in events and events.index("load") > last_refit
+    pipeline = unpacked(best_model)
+    assert unpacked(best_model) is pipeline  # unpickled once
+    assert pipeline.predict(data.X).shape == data.y.shape
 
 
 @pytest.fixture
