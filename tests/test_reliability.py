@@ -100,6 +100,18 @@ def test_checkpoint_resume_runs_nothing_twice_and_matches_a_full_run(small_data,
     )
 
 
+def test_a_resumed_bayesian_search_proposes_what_a_full_run_proposes(small_data, tmp_path):
+    # past the 8 initial points the surrogate proposes, each kernel fit warm
+    # started from the last: the replayed tells must rebuild that chain
+    X, y = small_data
+    path = tmp_path / "search.jsonl"
+    est(search="bayes", max_trials=10, checkpoint=str(path)).fit(X, y)
+    resumed = est(search="bayes", max_trials=14, checkpoint=str(path)).fit(X, y)
+    assert sum(bool(r) for r in resumed.cv_results_["resumed"]) == 10
+    full = est(search="bayes", max_trials=14).fit(X, y)
+    assert resumed.cv_results_["params"] == full.cv_results_["params"]
+
+
 @pytest.mark.parametrize(
     "before, after",
     [({}, {"n_jobs": 2}), ({"random_state": None}, {"random_state": None})],
