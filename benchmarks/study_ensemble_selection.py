@@ -1,6 +1,9 @@
-"""Which selection rule: plain greedy, bagged greedy, top-k averaging, or the
+"""Which selection rule: plain greedy, bagged greedy, top-k averaging, the
 bagged selection gated by a held-out check against the single best
-(``gated25``: see :func:`_gate`), on development splits.
+(``gated25``: see :func:`_gate`), or the bagged selection over a pool with at
+most k trials per final estimator (``capK``: see :func:`_capped`), on
+development splits; scikit-learn's default logistic regression on the same
+split is the reference column ``logreg``.
 
 For each data set and seed, one ``fit`` (``time_budget=--budget``) on the
 *development* split (stratified 75/25 with ``random_state=1``, never the
@@ -9,7 +12,7 @@ out-of-fold predictions are then selected from with each rule, and each
 selection is scored on the development test rows with the members' fold
 models (bagging), so that every rule is compared on the same trials.
 
-    .venv/bin/python benchmarks/study_ensemble_selection.py --jobs 2
+    .venv/bin/python benchmarks/study_ensemble_selection.py --seeds 0,1,2,3,4 --jobs 2
 
 Writes ``benchmarks/results/ensemble_selection.csv`` and the table between
 ``<!-- ensemble-selection:start -->`` and ``<!-- ensemble-selection:end -->``
@@ -36,22 +39,30 @@ import bench_field as field  # noqa: E402
 
 OUT = HERE / "results" / "ensemble_selection.csv"
 START, END = "<!-- ensemble-selection:start -->", "<!-- ensemble-selection:end -->"
-RULES = ["single", "greedy25", "bagged25", "top3", "top5", "gated25"]
+RULES = ["single", "greedy25", "bagged25", "top3", "top5", "gated25", "cap5", "cap2", "cap1"]
+#: the reference: scikit-learn's default logistic regression on the same split
+REFERENCE = "logreg"
+#: how many trials each fit keeps for the study (the rules then pick their pool
+#: of 20 from these; the ``capK`` rules need more than 20 to choose from)
+STUDY_POOL = 100
 DATASETS = ["pima", "credit", "breast_cancer", "wine", "digits", "iris"]
 
 
 def one(dataset: str, seed: int, budget: float) -> dict:
     from _run_peer import DATASETS as LOADERS
+    from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import get_scorer
     from sklearn.model_selection import train_test_split
 
     from skautoml import AutoFineTuneClassifier
-    from skautoml.evaluation import EnsemblePool, make_splits, select_ensemble
+    from skautoml.evaluation import POOL_SIZE, EnsemblePool, make_splits, select_ensemble
 
     X, y = LOADERS[dataset]()
     X_tr, X_te, y_tr, y_te = train_test_split(
         np.asarray(X, dtype=float), y, test_size=0.25, stratify=y, random_state=1
     )
+    # keep STUDY_POOL trials instead of POOL_SIZE (the default is bound at definition)
+    EnsemblePool.__init__.__defaults__ = (None, STUDY_POOL, False)
     with tempfile.TemporaryDirectory() as folder:
         checkpoint = os.path.join(folder, "search.jsonl")
         clf = AutoFineTuneClassifier(time_budget=budget, random_state=seed, checkpoint=checkpoint)
@@ -60,23 +71,34 @@ def one(dataset: str, seed: int, budget: float) -> dict:
             clf.fit(X_tr, y_tr)
         pool = EnsemblePool(checkpoint + ".pool")  # the fit's pool, kept beside its checkpoint
         ok = {t.candidate for t in clf.trials_ if t.ok}
-        entries = [e for e in pool.entries() if e.candidate in ok and e.n_folds == clf.cv]
+        kept = [e for e in pool.entries() if e.candidate in ok and e.n_folds == clf.cv]
+        entries = kept[:POOL_SIZE]  # the pool a default fit keeps
+        capped = {k: _capped(kept, k, POOL_SIZE) for k in (5, 2, 1)}
         fit_seed = int(np.random.RandomState(seed).randint(np.iinfo(np.int32).max))
         splits = make_splits(clf.cv, X_tr, y_tr, fit_seed)
         classes = np.unique(y_tr)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            test = [
-                np.mean([m.predict_proba(X_te) for m in e.fold_models()], axis=0) for e in entries
-            ]
+            used = {id(e): e for e in [*entries, *(e for c in capped.values() for e in c)]}
+            tests = {
+                i: np.mean([m.predict_proba(X_te) for m in e.fold_models()], axis=0)
+                for i, e in used.items()
+            }
+    test = [tests[id(e)] for e in entries]
     oofs = [e.oof for e in entries]
     accuracy = get_scorer("accuracy")
 
-    def score(weights) -> float:
-        proba = sum(w * p for w, p in zip(weights, test) if w > 0)
+    def score(weights, members=test) -> float:
+        proba = sum(w * p for w, p in zip(weights, members) if w > 0)
         return float(np.mean(classes[np.argmax(proba, axis=1)] == y_te))
 
-    row = {"dataset": dataset, "seed": seed, "pool": len(entries)}
+    row = {"dataset": dataset, "seed": seed, "pool": len(entries), "kept": len(kept)}
+    row["families"] = len({e.candidate.final.name for e in entries})
+    row[REFERENCE] = float(LogisticRegression().fit(X_tr, y_tr).score(X_te, y_te))
+    for k, members in capped.items():
+        rng = np.random.RandomState(seed)
+        sel = select_ensemble([e.oof for e in members], y_tr, splits, accuracy, 25, rng, bags=20)
+        row[f"cap{k}"] = score(sel.weights, [tests[id(e)] for e in members])
     row["single"] = score(np.eye(len(entries))[0])
     rng = np.random.RandomState(seed)
     row["greedy25"] = score(select_ensemble(oofs, y_tr, splits, accuracy, 25, rng).weights)
@@ -89,6 +111,22 @@ def one(dataset: str, seed: int, budget: float) -> dict:
     keep, row["gate_margin"] = _gate(oofs, y_tr, splits, classes, seed)
     row["gated25"] = score(bagged.weights if keep else np.eye(len(entries))[0])
     return row
+
+
+def _capped(entries, per_family: int, size: int) -> list:
+    """The best ``size`` of ``entries`` (best first) with at most ``per_family``
+    of each final estimator: a pool of varied models rather than the
+    variants of one that a search converging on it keeps."""
+    counts: dict[str, int] = {}
+    chosen = []
+    for e in entries:
+        family = e.candidate.final.name
+        if counts.get(family, 0) < per_family:
+            counts[family] = counts.get(family, 0) + 1
+            chosen.append(e)
+        if len(chosen) == size:
+            break
+    return chosen
 
 
 def _gate(oofs, y, splits, classes, seed, repeats: int = 5) -> tuple[bool, float]:
@@ -154,26 +192,31 @@ def main(argv=None) -> int:
         return row
 
     rows = list(bench._run_grid(items, args.jobs, run))
-    field.write_csv(OUT, rows, ["dataset", "seed", "pool", *RULES, "gate_margin"])
+    columns = [*RULES, REFERENCE]
+    field.write_csv(
+        OUT, rows, ["dataset", "seed", "pool", "kept", "families", *columns, "gate_margin"]
+    )
     lines = [
         START,
         f"Development splits (`random_state=1`), one fit of {args.budget:g} s per data set "
         f"and seed (seeds {args.seeds}), {args.jobs} at a time with one core each; every rule "
         "selects from the same fit's pool (25 rounds; bagged: 20 bags of half the pool) and "
         "is scored on the development test rows with the members' fold models. Command: "
-        f"`.venv/bin/python benchmarks/study_ensemble_selection.py --jobs {args.jobs}`.",
+        "`.venv/bin/python benchmarks/study_ensemble_selection.py "
+        f"--seeds {args.seeds} --budget {args.budget:g} --jobs {args.jobs}`.",
         "",
-        "| data set | " + " | ".join(RULES) + " |",
-        "|---|" + "---|" * len(RULES),
+        "| data set | " + " | ".join(columns) + " |",
+        "|---|" + "---|" * len(columns),
     ]
-    means = {r: [] for r in RULES}
+    means = {r: [] for r in columns}
     for d in DATASETS:
         sel = [r for r in rows if r["dataset"] == d and "single" in r]
-        cells = [bench._mean([r[k] for r in sel]) for k in RULES]
-        for k, c in zip(RULES, cells):
+        cells = [bench._mean([r[k] for r in sel]) for k in columns]
+        for k, c in zip(columns, cells):
             means[k].append(c)
         lines.append(f"| {d} | " + " | ".join(f"{c:.4f}" for c in cells) + " |")
-    lines.append("| **mean** | " + " | ".join(f"{bench._mean(means[k]):.4f}" for k in RULES) + " |")
+    mean_cells = " | ".join(f"{bench._mean(means[k]):.4f}" for k in columns)
+    lines.append(f"| **mean** | {mean_cells} |")
     lines.append(END)
     field.write_section("\n".join(lines), START, END, "Choosing the selection")
     return 0
