@@ -59,6 +59,17 @@ class KeptModel:
     A worker sends it pickled (:func:`~._jobs.pack_model`), and it stays so
     until :attr:`pipeline` is read: unpickling a network's pipeline would
     import torch into this process for a model that is rarely used.
+
+    Attributes
+    ----------
+    candidate : Candidate
+        The trial's pipeline description.
+    score : float
+        The trial's mean cross-validated score.
+    model : object or bytes
+        The fitted first-fold pipeline, or its ``cloudpickle`` bytes.
+    n_train : int
+        How many rows the first fold trained on.
     """
 
     candidate: Candidate

@@ -88,6 +88,15 @@ class Packed:
     the ``fit`` has finished (:func:`unpacked`): a network's pipeline
     imports torch, and a search process holding torch while a worker refits
     the next network would hold two copies of it at once.
+
+    Parameters
+    ----------
+    data : bytes
+        The pipeline, pickled with ``cloudpickle``.
+
+    See Also
+    --------
+    unpacked : The pipeline of a ``Packed``, or any other value unchanged.
     """
 
     __slots__ = ("_data", "_value")
@@ -97,14 +106,32 @@ class Packed:
         self._value = None
 
     def load(self):
-        """The pipeline (the same object on every call)."""
+        """Unpickle the pipeline on the first call.
+
+        Returns
+        -------
+        object
+            The pipeline: the same object on every call (the bytes are
+            dropped once it is unpickled).
+        """
         if self._data is not None:
             self._value, self._data = cloudpickle.loads(self._data), None
         return self._value
 
 
 def unpacked(value):
-    """``value``, or the pipeline it holds if it is :class:`Packed`."""
+    """The pipeline ``value`` holds if it is :class:`Packed`, else ``value``.
+
+    Parameters
+    ----------
+    value : Packed or object
+        A refit result's pipeline, packed or not (``None`` passes through).
+
+    Returns
+    -------
+    object
+        ``value.load()`` for a :class:`Packed`, otherwise ``value`` itself.
+    """
     return value.load() if isinstance(value, Packed) else value
 
 
