@@ -17,6 +17,15 @@ PSS counts it once in all.
 Writes ``benchmarks/results/memory.csv`` and the table between
 ``<!-- memory:start -->`` and ``<!-- memory:end -->`` in
 ``docs/benchmarks.md``.
+
+``--floor`` measures instead what each import adds to a fresh process's RSS
+(``IMPORTS``, in order, each step once per ``--repeats`` fresh process): the
+least that the search's process, the worker server and a network trial's
+worker each hold, whatever skautoml does. Writes
+``benchmarks/results/memory_floor.csv`` and the table between
+``<!-- memory-floor:start -->`` and ``<!-- memory-floor:end -->``.
+
+    python benchmarks/bench_memory.py --floor
 """
 
 from __future__ import annotations
@@ -35,6 +44,16 @@ from bench_field import write_section  # noqa: E402
 from bench_overhead import _revision  # noqa: E402
 
 START, END = "<!-- memory:start -->", "<!-- memory:end -->"
+FLOOR_START, FLOOR_END = "<!-- memory-floor:start -->", "<!-- memory-floor:end -->"
+#: the imports whose RSS --floor measures, in order (each adds to the last)
+IMPORTS = [
+    ("python", ""),
+    ("scikit-learn", "import sklearn.base"),
+    ("skautoml", "import skautoml"),
+    ("torch", "import torch"),
+    ("skorch", "import skorch"),
+    ("skautoml's tabular network", "import skautoml.nets._tabular"),
+]
 ROLES = ["search", "worker server", "workers", "resource tracker"]
 FIELDS = ["tree", "classifier", "role", "processes", "rss_mb", "uss_mb", "pss_mb"]
 
@@ -153,6 +172,56 @@ def markdown(rows: list[dict], before: str, after: str) -> str:
     return "\n".join(lines)
 
 
+def floor_rows(repeats: int) -> list[dict]:
+    """The RSS (MB) of a fresh process after each of :data:`IMPORTS`, median of runs."""
+    code = "\n".join(
+        [
+            "import json",
+            "def rss():",
+            "    with open('/proc/self/status') as fh:",
+            "        return [int(l.split()[1]) / 1024 for l in fh if l.startswith('VmRSS')][0]",
+            "out = []",
+        ]
+        + [f"{stmt}\nout.append(rss())" for _, stmt in IMPORTS]
+        + ["print(json.dumps(out))"]
+    )
+    runs = []
+    for _ in range(repeats):
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+        runs.append(json.loads(done.stdout.strip().splitlines()[-1]))
+    rows, last = [], 0.0
+    for i, (name, stmt) in enumerate(IMPORTS):
+        rss = sorted(r[i] for r in runs)[len(runs) // 2]
+        rows.append(
+            {"step": name, "statement": stmt, "rss_mb": round(rss), "adds_mb": round(rss - last)}
+        )
+        last = rss
+    return rows
+
+
+def floor_markdown(rows: list[dict], repeats: int) -> str:
+    rss = {r["step"]: r["rss_mb"] for r in rows}
+    sklearn, ours, net = rss["scikit-learn"], rss["skautoml"], rss["skautoml's tabular network"]
+    lines = [
+        f"A fresh process's RSS after each import, median of {repeats} processes "
+        "(`python benchmarks/bench_memory.py --floor`).",
+        "",
+        "| step | statement | RSS (MB) | adds (MB) |",
+        "|---|---|---|---|",
+    ]
+    for r in rows:
+        statement = f"`{r['statement']}`" if r["statement"] else ""
+        lines.append(f"| {r['step']} | {statement} | {r['rss_mb']} | {r['adds_mb']} |")
+    lines += [
+        "",
+        f"The floor of a tree that runs a network trial in a process of its own: the "
+        f"search's process ({ours} MB with skautoml), the worker server ({sklearn} MB "
+        f"with scikit-learn) and the trial's worker ({net} MB): {ours + sklearn + net} MB "
+        f"by summed RSS; without a worker server, {ours + net} MB.",
+    ]
+    return "\n".join(lines)
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -162,9 +231,20 @@ def main(argv=None) -> int:
     p.add_argument("--classifiers", default="tabular_net,logistic_regression")
     p.add_argument("--out", default=str(HERE / "results" / "memory.csv"))
     p.add_argument("--doc-only", action="store_true", help="rewrite the doc from --out")
+    p.add_argument("--floor", action="store_true", help="the RSS each import adds")
+    p.add_argument("--repeats", type=int, default=5, help="fresh processes for --floor")
     args = p.parse_args(argv)
     if args.child:
         return _child(args.child)
+    if args.floor:
+        rows = floor_rows(args.repeats)
+        with open(HERE / "results" / "memory_floor.csv", "w", newline="", encoding="utf-8") as fh:
+            writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+            writer.writeheader()
+            writer.writerows(rows)
+        block = f"{FLOOR_START}\n{floor_markdown(rows, args.repeats)}\n{FLOOR_END}"
+        write_section(block, FLOOR_START, FLOOR_END, "Where the memory goes")
+        return 0
     if not args.baseline:
         p.error("--baseline is required")
     if args.doc_only:
