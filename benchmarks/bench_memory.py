@@ -40,7 +40,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from bench_field import write_section  # noqa: E402
+from bench_field import write_csv, write_section  # noqa: E402
 from bench_overhead import _revision  # noqa: E402
 
 START, END = "<!-- memory:start -->", "<!-- memory:end -->"
@@ -238,10 +238,7 @@ def main(argv=None) -> int:
         return _child(args.child)
     if args.floor:
         rows = floor_rows(args.repeats)
-        with open(HERE / "results" / "memory_floor.csv", "w", newline="", encoding="utf-8") as fh:
-            writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
-            writer.writeheader()
-            writer.writerows(rows)
+        write_csv(HERE / "results" / "memory_floor.csv", rows, list(rows[0]))
         block = f"{FLOOR_START}\n{floor_markdown(rows, args.repeats)}\n{FLOOR_END}"
         write_section(block, FLOOR_START, FLOOR_END, "Where the memory goes")
         return 0

@@ -48,28 +48,42 @@ STUDY_POOL = 100
 DATASETS = ["pima", "credit", "breast_cancer", "wine", "digits", "iris"]
 
 
-def one(dataset: str, seed: int, budget: float) -> dict:
+def dev_split(dataset: str):
+    """The development split of ``dataset``: stratified 75/25, ``random_state=1``."""
     from _run_peer import DATASETS as LOADERS
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.metrics import get_scorer
     from sklearn.model_selection import train_test_split
 
-    from skautoml import AutoFineTuneClassifier
-    from skautoml.evaluation import POOL_SIZE, EnsemblePool, make_splits, select_ensemble
-
     X, y = LOADERS[dataset]()
-    X_tr, X_te, y_tr, y_te = train_test_split(
+    return train_test_split(
         np.asarray(X, dtype=float), y, test_size=0.25, stratify=y, random_state=1
     )
+
+
+def fit_keeping_pool(X, y, budget: float, seed: int, folder: str):
+    """A default ``fit`` whose ensemble pool stays in ``folder`` (beside its
+    checkpoint); returns the fitted estimator and its :class:`EnsemblePool`."""
+    from skautoml import AutoFineTuneClassifier
+    from skautoml.evaluation import EnsemblePool
+
+    checkpoint = os.path.join(folder, "search.jsonl")
+    clf = AutoFineTuneClassifier(time_budget=budget, random_state=seed, checkpoint=checkpoint)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        clf.fit(X, y)
+    return clf, EnsemblePool(checkpoint + ".pool")
+
+
+def one(dataset: str, seed: int, budget: float) -> dict:
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import get_scorer
+
+    from skautoml.evaluation import POOL_SIZE, EnsemblePool, make_splits, select_ensemble
+
+    X_tr, X_te, y_tr, y_te = dev_split(dataset)
     # keep STUDY_POOL trials instead of POOL_SIZE (the default is bound at definition)
     EnsemblePool.__init__.__defaults__ = (None, STUDY_POOL, False)
     with tempfile.TemporaryDirectory() as folder:
-        checkpoint = os.path.join(folder, "search.jsonl")
-        clf = AutoFineTuneClassifier(time_budget=budget, random_state=seed, checkpoint=checkpoint)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            clf.fit(X_tr, y_tr)
-        pool = EnsemblePool(checkpoint + ".pool")  # the fit's pool, kept beside its checkpoint
+        clf, pool = fit_keeping_pool(X_tr, y_tr, budget, seed, folder)
         ok = {t.candidate for t in clf.trials_ if t.ok}
         kept = [e for e in pool.entries() if e.candidate in ok and e.n_folds == clf.cv]
         entries = kept[:POOL_SIZE]  # the pool a default fit keeps
@@ -165,8 +179,12 @@ def _gate(oofs, y, splits, classes, seed, repeats: int = 5) -> tuple[bool, float
     return margin > 0, round(margin, 3)
 
 
-def main(argv=None) -> int:
-    p = argparse.ArgumentParser(description=__doc__)
+def dev_fits(script: str, one_fit, argv=None, description: str = ""):
+    """Parse a study's arguments and run ``one_fit(dataset, seed, budget)`` for
+    every data set and seed, each in a fresh ``script --_one`` process with one
+    core, ``--jobs`` at a time. Returns ``(args, rows)``, or ``(args, None)``
+    in a ``--_one`` child, which prints its row and is done."""
+    p = argparse.ArgumentParser(description=description)
     p.add_argument("--seeds", default="0,1,2")
     p.add_argument("--budget", type=float, default=30)
     p.add_argument("--jobs", type=int, default=1)
@@ -174,14 +192,14 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
     if args._one:
         spec = json.loads(args._one)
-        print(json.dumps(one(spec["dataset"], spec["seed"], spec["budget"])), flush=True)
-        return 0
+        print(json.dumps(one_fit(spec["dataset"], spec["seed"], spec["budget"])), flush=True)
+        return args, None
     items = [(d, int(s)) for s in args.seeds.split(",") for d in DATASETS]
 
     def run(item):
         spec = json.dumps({"dataset": item[0], "seed": item[1], "budget": args.budget})
         out = subprocess.run(
-            [sys.executable, __file__, "--_one", spec],
+            [sys.executable, script, "--_one", spec],
             capture_output=True,
             text=True,
             env={**os.environ, **bench._ONE_CORE},
@@ -191,7 +209,13 @@ def main(argv=None) -> int:
         print(json.dumps(row), flush=True)
         return row
 
-    rows = list(bench._run_grid(items, args.jobs, run))
+    return args, list(bench._run_grid(items, args.jobs, run))
+
+
+def main(argv=None) -> int:
+    args, rows = dev_fits(__file__, one, argv, __doc__)
+    if rows is None:
+        return 0
     columns = [*RULES, REFERENCE]
     field.write_csv(
         OUT, rows, ["dataset", "seed", "pool", "kept", "families", *columns, "gate_margin"]

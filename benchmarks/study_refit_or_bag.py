@@ -28,10 +28,6 @@ Writes ``benchmarks/results/refit_or_bag.csv`` and the table between
 
 from __future__ import annotations
 
-import argparse
-import json
-import os
-import subprocess
 import sys
 import tempfile
 import warnings
@@ -43,7 +39,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 import bench_ensemble as bench  # noqa: E402
 import bench_field as field  # noqa: E402
-from study_ensemble_selection import DATASETS  # noqa: E402
+from study_ensemble_selection import DATASETS, dev_fits, dev_split, fit_keeping_pool  # noqa: E402
 
 OUT = HERE / "results" / "refit_or_bag.csv"
 START, END = "<!-- refit-or-bag:start -->", "<!-- refit-or-bag:end -->"
@@ -51,24 +47,13 @@ COLUMNS = ["fit", "bagged", "fit_single", "single"]
 
 
 def one(dataset: str, seed: int, budget: float) -> dict:
-    from _run_peer import DATASETS as LOADERS
-    from sklearn.model_selection import train_test_split
-
-    from skautoml import AutoFineTuneClassifier
-    from skautoml.evaluation import EnsemblePool
-
-    X, y = LOADERS[dataset]()
-    X_tr, X_te, y_tr, y_te = train_test_split(
-        np.asarray(X, dtype=float), y, test_size=0.25, stratify=y, random_state=1
-    )
+    X_tr, X_te, y_tr, y_te = dev_split(dataset)
     classes = np.unique(y_tr)
     with tempfile.TemporaryDirectory() as folder:
-        checkpoint = os.path.join(folder, "search.jsonl")
-        clf = AutoFineTuneClassifier(time_budget=budget, random_state=seed, checkpoint=checkpoint)
+        clf, kept = fit_keeping_pool(X_tr, y_tr, budget, seed, folder)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            clf.fit(X_tr, y_tr)
-            pool = {e.candidate: e for e in EnsemblePool(checkpoint + ".pool").entries()}
+            pool = {e.candidate: e for e in kept.entries()}
 
             def bag(trial_number: int):
                 entry = pool[clf.trials_[trial_number].candidate]
@@ -91,32 +76,9 @@ def one(dataset: str, seed: int, budget: float) -> dict:
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(description=__doc__)
-    p.add_argument("--seeds", default="0,1,2,3,4")
-    p.add_argument("--budget", type=float, default=30)
-    p.add_argument("--jobs", type=int, default=1)
-    p.add_argument("--_one", help=argparse.SUPPRESS)
-    args = p.parse_args(argv)
-    if args._one:
-        spec = json.loads(args._one)
-        print(json.dumps(one(spec["dataset"], spec["seed"], spec["budget"])), flush=True)
+    args, rows = dev_fits(__file__, one, argv, __doc__)
+    if rows is None:
         return 0
-    items = [(d, int(s)) for s in args.seeds.split(",") for d in DATASETS]
-
-    def run(item):
-        spec = json.dumps({"dataset": item[0], "seed": item[1], "budget": args.budget})
-        out = subprocess.run(
-            [sys.executable, __file__, "--_one", spec],
-            capture_output=True,
-            text=True,
-            env={**os.environ, **bench._ONE_CORE},
-        )
-        lines = [ln for ln in out.stdout.splitlines() if ln.startswith("{")]
-        row = json.loads(lines[-1]) if lines else {"dataset": item[0], "seed": item[1]}
-        print(json.dumps(row), flush=True)
-        return row
-
-    rows = list(bench._run_grid(items, args.jobs, run))
     field.write_csv(OUT, rows, ["dataset", "seed", "trials", "members", "refit_share", *COLUMNS])
     lines = [
         START,
