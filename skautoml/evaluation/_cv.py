@@ -106,7 +106,9 @@ def evaluate_candidate(
     result's ``protocol`` says which was used. With ``pool_above`` (ensembles
     on), a full-fidelity trial whose mean score beats it also returns its
     out-of-fold class probabilities (``oof``: float32, one row per row of
-    ``X``, NaN on rows no scored split validated) and every fold's fitted
+    ``X``, NaN on rows no scored split validated, the mean over the splits
+    that validated a row more than once, as a repeated splitter does) and
+    every fold's fitted
     pipeline (``fold_models``), for :mod:`._pool`. A full-fidelity trial
     also reports its first fold's pipeline's pickled ``size_bytes`` and
     ``predict_ms``, its prediction time per validation row in milliseconds
@@ -164,6 +166,7 @@ def evaluate_candidate(
         return TrialResult.failed(exc, fit_time=_mean(fit_times), score_time=_mean(score_times))
     keep = keep_above is not None and _mean(scores) > keep_above
     pooled = collect and oof is not None and _mean(scores) > pool_above
+    oof = _mean_of_folds(oof) if pooled else None
     return TrialResult(
         TrialStatus.OK,
         test_scores=tuple(scores),
@@ -173,7 +176,7 @@ def evaluate_candidate(
         score_time=_mean(score_times),
         model=_without_search_state(first_model) if keep else None,
         protocol=protocol_name(len(splits), len(data.splits)),
-        oof=oof if pooled else None,
+        oof=oof,
         fold_models=[_without_search_state(m) for m in fold_models] if pooled else None,
         size_bytes=size_bytes,
         predict_ms=predict_ms,
@@ -214,23 +217,33 @@ def _timed_predict(pipe, X, regression: bool):
 
 
 def _out_of_fold(pipe, data: EvalData, test, oof):
-    """``(oof, seconds)``: ``oof`` (made on the first fold) with the fold's
-    class probabilities on its ``test`` rows, columns in the order of every
-    class of ``data.y`` (for regression, one column of predictions), and the
-    seconds the prediction took."""
+    """``(oof, seconds)``: ``oof``, a pair ``(sums, counts)`` made on the first
+    fold, with the fold's class probabilities on its ``test`` rows added,
+    columns in the order of every class of ``data.y`` (for regression, one
+    column of predictions), and the seconds the prediction took."""
     pred, seconds = _timed_predict(pipe, _take(data.X, test), data.regression)
     if data.regression:
-        if oof is None:
-            oof = np.full((len(data.y), 1), np.nan, dtype=np.float32)
-        oof[test, 0] = np.asarray(pred, dtype=np.float32)
-        return oof, seconds
-    classes = np.unique(data.y)
+        block = np.asarray(pred, dtype=np.float32).reshape(-1, 1)
+    else:
+        classes = np.unique(data.y)
+        block = np.zeros((len(test), len(classes)), dtype=np.float32)
+        block[:, np.searchsorted(classes, pipe.classes_)] = pred
     if oof is None:
-        oof = np.full((len(data.y), len(classes)), np.nan, dtype=np.float32)
-    block = np.zeros((len(test), len(classes)), dtype=np.float32)
-    block[:, np.searchsorted(classes, pipe.classes_)] = pred
-    oof[test] = block
+        oof = (np.zeros((len(data.y), block.shape[1]), np.float32), np.zeros(len(data.y), np.int32))
+    sums, counts = oof
+    np.add.at(sums, test, block)
+    np.add.at(counts, test, 1)
     return oof, seconds
+
+
+def _mean_of_folds(oof):
+    """The out-of-fold predictions of ``(sums, counts)``: float32, the mean
+    over the splits that validated each row, NaN on rows none validated."""
+    sums, counts = oof
+    out = np.full(sums.shape, np.nan, dtype=np.float32)
+    seen = counts > 0
+    out[seen] = sums[seen] / counts[seen, None]
+    return out
 
 
 def protocol_name(used: int, available: int) -> str:

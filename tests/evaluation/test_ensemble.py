@@ -184,6 +184,27 @@ def test_only_full_fidelity_trials_return_predictions(small_data):
     assert off.oof is None
 
 
+def test_rows_validated_twice_get_the_mean_of_both_predictions(small_data):
+    """A repeated splitter validates every row once per repeat: its
+    out-of-fold prediction is the mean of those folds' predictions, not the
+    last repeat's alone."""
+    from sklearn.model_selection import RepeatedStratifiedKFold
+
+    data = _eval_data(small_data)
+    cv = RepeatedStratifiedKFold(n_splits=2, n_repeats=2, random_state=0)
+    data.splits = [(np.asarray(tr), np.asarray(te)) for tr, te in cv.split(data.X, data.y)]
+    result = evaluate_candidate(_candidate(1.0), data, pool_above=-math.inf)
+    assert len(result.fold_models) == 4 and result.oof.dtype == np.float32
+    expected = np.zeros((len(data.y), 3))
+    for (_, test), model in zip(data.splits, result.fold_models):
+        expected[test] += model.predict_proba(data.X[test]) / 2  # two repeats
+    np.testing.assert_allclose(result.oof, expected, rtol=1e-5)
+    last_repeat_only = expected.copy()
+    for (_, test), model in list(zip(data.splits, result.fold_models))[2:]:
+        last_repeat_only[test] = model.predict_proba(data.X[test])
+    assert not np.allclose(result.oof, last_repeat_only, rtol=1e-3)
+
+
 def test_members_without_time_to_refit_vote_with_their_fold_models(small_data):
     data = _eval_data(small_data)
     pool = EnsemblePool(None)
