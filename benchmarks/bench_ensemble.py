@@ -90,9 +90,15 @@ def _dev_child(spec: str) -> int:
     X, y = LOADERS[args["dataset"]]()
     X = np.asarray(X, dtype=float)
     X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.25, stratify=y, random_state=1)
-    clf = AutoFineTuneClassifier(
-        time_budget=args["budget"], random_state=args["seed"], **args["params"]
-    )
+    params = dict(args["params"])
+    if isinstance(params.get("cv"), str):  # "3x2": 3 folds, repeated twice
+        from sklearn.model_selection import RepeatedStratifiedKFold
+
+        folds, repeats = (int(v) for v in params["cv"].split("x"))
+        params["cv"] = RepeatedStratifiedKFold(
+            n_splits=folds, n_repeats=repeats, random_state=args["seed"]
+        )
+    clf = AutoFineTuneClassifier(time_budget=args["budget"], random_state=args["seed"], **params)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         clf.fit(X_tr, y_tr)
@@ -149,11 +155,13 @@ def _dev_table(args, rows, name: str, values: list, command: str, header=None) -
 
 
 def choose_cv(args) -> None:
-    """cv=3 against cv=5 (the folds of every trial) on the development splits."""
+    """The folds of every trial (``--cvs``, e.g. cv=3 against cv=5, or 3
+    folds against 3 folds repeated twice: ``3x2``) on the development splits."""
     rows = _dev_rows(args, "cv", args.cvs)
     field.write_csv(CV_OUT, rows, ["dataset", "seed", "cv", "test_accuracy", "members"])
-    command = f"--choose-cv --dev-budget {args.dev_budget:g} --dev-seeds " + ",".join(
-        map(str, args.dev_seeds)
+    command = (
+        f"--choose-cv --cvs {','.join(map(str, args.cvs))} --dev-budget {args.dev_budget:g} "
+        f"--dev-seeds {','.join(map(str, args.dev_seeds))}"
     )
     lines, means = _dev_table(args, rows, "cv", args.cvs, command)
     section = "\n".join([CV_START, *lines, CV_END])
@@ -332,8 +340,13 @@ def main(argv=None) -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     p.add_argument("--choose-default", action="store_true")
-    p.add_argument("--choose-cv", action="store_true", help="cv=3 against cv=5, development")
-    p.add_argument("--cvs", default="3,5")
+    p.add_argument("--choose-cv", action="store_true", help="the folds of every trial, development")
+    p.add_argument(
+        "--cvs",
+        default="3,5",
+        help="values of cv: an int (shuffled stratified folds) or KxR (K folds "
+        "repeated R times, RepeatedStratifiedKFold seeded with the fit's seed)",
+    )
     p.add_argument("--sizes", default="1,10,25,50")
     p.add_argument("--dev-seeds", default="0,1")
     p.add_argument("--dev-budget", type=float, default=20)
@@ -355,7 +368,7 @@ def main(argv=None) -> int:
     if args._dev:
         return _dev_child(args._dev)
     args.sizes = [int(s) for s in args.sizes.split(",")]
-    args.cvs = [int(s) for s in args.cvs.split(",")]
+    args.cvs = [int(s) if s.isdigit() else s for s in args.cvs.split(",")]
     args.dev_seeds = [int(s) for s in args.dev_seeds.split(",")]
     args.tools = args.tools.split(",")
     args.datasets = args.datasets.split(",")
