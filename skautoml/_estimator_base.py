@@ -37,6 +37,7 @@ from .evaluation import (
     SuccessiveHalving,
     TrialRunner,
     build_ensemble,
+    first_fold_form,
     n_workers,
     refit_best,
     run_search,
@@ -277,6 +278,10 @@ class AutoFineTuneBase(SearchResultsMixin, InsightMixin, BaseEstimator):
             if selected is not None:
                 ensemble = build_ensemble(runner, selected, best, best_model, refit_source, data)
             self.best_pipeline_ = unpacked(best_model)
+            # fitted on the first fold's rows: the script trains on those rows too
+            self._first_fold_form = (
+                first_fold_form(self.best_pipeline_, data) if refit_source == "first_fold" else None
+            )
             self.refit_time_ = time.perf_counter() - t0
             release_feature_cache(self.best_pipeline_)
         self._record(trials, best, result, strategy, len(splits), started)

@@ -21,6 +21,14 @@ from .records import candidate_params, cv_results, leaderboard_frame
 
 __all__ = ["SearchResultsMixin"]
 
+#: the exported script's header when the best pipeline was not refit on all rows
+_FIRST_FOLD_NOTE = (
+    "The budget left no time to refit the pipeline on all rows: like the",
+    "estimator, the script trains it on the first CV fold's training rows",
+    "(FoldBag with n_folds=1). To train on every row, return the pipeline",
+    "alone from make_pipeline().",
+)
+
 
 class SearchResultsMixin:
     """The fitted attributes of a search, the leaderboard and the export.
@@ -110,7 +118,11 @@ class SearchResultsMixin:
         The script builds :attr:`best_pipeline_`, or, when an ensemble of
         several members predicts, a soft-voting
         :class:`~sklearn.ensemble.VotingClassifier` of the members'
-        pipelines with their weights (scikit-learn parts only).
+        pipelines with their weights (scikit-learn parts only). When the
+        budget left no time to refit the best pipeline on all rows
+        (``search_report_["refit_source"] == "first_fold"``), the script
+        trains it on the first CV fold's training rows, as the estimator
+        did, so that it predicts the same.
 
         Parameters
         ----------
@@ -131,10 +143,16 @@ class SearchResultsMixin:
         from .export import export_pipeline, scoring_of
 
         ensemble = getattr(self, "ensemble_model_", None)
+        model = self.best_pipeline_ if ensemble is None else export_form(ensemble)
+        scoring = scoring_of(self.scoring, self._default_scoring)
+        first_fold = getattr(self, "_first_fold_form", None)
+        if ensemble is None and first_fold is not None:
+            model = first_fold
+            scoring["notes"] = (*scoring.get("notes", ()), *_FIRST_FOLD_NOTE)
         source = export_pipeline(
-            self.best_pipeline_ if ensemble is None else export_form(ensemble),
+            model,
             cv_score=self.best_score_ if ensemble is None else self.ensemble_score_,
-            **scoring_of(self.scoring, self._default_scoring),
+            **scoring,
             skautoml_version=__version__,
             target=target if target is not None else getattr(self, "_target_name", None),
             script_name=os.path.basename(os.fspath(path)) if path else "best_pipeline.py",

@@ -239,6 +239,33 @@ def test_the_first_fold_fallback_holds_no_trace_of_the_search(small_data):
     assert leftovers() == ([], [])
 
 
+def test_the_first_fold_fallback_exports_a_script_that_predicts_the_same(small_data, tmp_path):
+    """The estimator predicts with a model fitted on the first fold's rows; its
+    script trains on those same rows (a FoldBag of one fold), not on all."""
+    import importlib.util
+
+    X, y = small_data
+    space = {"scaler": ["standard_scaler"], "transformer": ["passthrough"]}
+    space["classifier"] = ["test_slow_refit"]
+    clf = est(max_trials=1, time_budget=20, trial_time_limit=15, search_space=space)
+    with pytest.warns(SearchWarning, match="first CV fold"):
+        clf.fit(X, y)
+    assert clf.search_report_["refit_source"] == "first_fold"
+    path = tmp_path / "first_fold.py"
+    source = clf.export(path)
+    assert "FoldBag(" in source and "n_folds=1" in source
+    assert "trains it on the first CV fold's training rows" in source
+    spec = importlib.util.spec_from_file_location("first_fold_script", path)
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    # SlowOnAllRows hangs when trained on every row: this returns because
+    # the script, like the estimator, trains on the first fold's rows only
+    model = script.make_pipeline().fit(X, y)
+    np.testing.assert_array_equal(model.predict(X), clf.predict(X))
+    np.testing.assert_allclose(model.predict_proba(X), clf.predict_proba(X), rtol=1e-9)
+    assert leftovers() == ([], [])
+
+
 def test_ctrl_c_during_the_refit_keeps_the_first_fold_model(small_data):
     X, y = small_data
     space = {"scaler": ["passthrough"], "transformer": ["passthrough"]}

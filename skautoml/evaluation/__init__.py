@@ -1,6 +1,6 @@
 """Cross-validated scoring, the budget, executors, the search loop and the refit."""
 
-from ._bagging import FoldBag
+from ._bagging import FoldBag, first_fold_form
 from ._budget import Budget
 from ._cost import CostModel, Plan, n_workers, usable_cores, worker_threads
 from ._cv import EvalData, evaluate_candidate, fit_candidate
@@ -41,6 +41,7 @@ __all__ = [
     "evaluate_candidate",
     "export_form",
     "fit_candidate",
+    "first_fold_form",
     "make_splits",
     "n_workers",
     "refit_best",

@@ -20,7 +20,7 @@ from sklearn.utils import _safe_indexing, get_tags
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
-__all__ = ["FoldBag", "bag_of_folds", "reproducible_splitter"]
+__all__ = ["FoldBag", "bag_of_folds", "first_fold_form", "reproducible_splitter"]
 
 
 def _estimator_has_proba(self) -> bool:
@@ -143,9 +143,12 @@ class FoldBag(BaseEstimator):
         -------
         y : ndarray of shape (n_samples,)
             Classifiers: the class whose averaged probability is highest.
-            Regressors: the mean of the fold models' predictions.
+            Regressors: the mean of the fold models' predictions. A bag of
+            one model predicts what that model predicts.
         """
         check_is_fitted(self, "estimators_")
+        if len(self.estimators_) == 1:  # ties and classifiers without probabilities alike
+            return self.estimators_[0].predict(X)
         if hasattr(self, "classes_"):
             return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
         return np.mean([model.predict(X) for model in self.estimators_], axis=0)
@@ -178,3 +181,14 @@ def bag_of_folds(fold_models: list, splitter) -> FoldBag:
     bag = FoldBag(clone(fold_models[0]), cv=splitter, n_folds=len(fold_models))
     bag.estimators_ = list(fold_models)
     return bag._with_classes()
+
+
+def first_fold_form(pipeline, data):
+    """The unfitted estimator an exported script builds for a best pipeline
+    fitted on the first split's training rows only (its refit did not fit
+    the budget): ``FoldBag(pipeline, cv=splitter, n_folds=1)``, which trains
+    on those same rows and so predicts the same; ``None`` when the search's
+    splits cannot be made again from the rows (the script then trains the
+    pipeline on all of them)."""
+    splitter = reproducible_splitter(data)
+    return None if splitter is None else FoldBag(clone(pipeline), cv=splitter, n_folds=1)

@@ -127,10 +127,11 @@ class {name}({BaseEstimator}):
     """One pipeline fitted on each cross-validation fold, its models averaged.
 
     A copy of skautoml.evaluation.FoldBag, so that this script does not need
-    skautoml. The search kept this ensemble member as the models it fitted on its
-    folds (there was no time to refit it on all rows); fitted on the same rows,
-    this class makes the same folds (cv) and so the same models. predict_proba is
-    the mean of the fold models' probabilities.
+    skautoml. The search kept this model as the models it fitted on its folds
+    (there was no time to refit it on all rows; n_folds=1: the first fold's
+    model alone); fitted on the same rows, this class makes the same folds (cv)
+    and so the same models. predict_proba is the mean of the fold models'
+    probabilities.
     """
 
     def __init__(self, estimator, *, cv, n_folds=None):
@@ -171,6 +172,8 @@ class {name}({BaseEstimator}):
 
     def predict(self, X):
         {check_is_fitted}(self, "estimators_")
+        if len(self.estimators_) == 1:
+            return self.estimators_[0].predict(X)
         if hasattr(self, "classes_"):
             return self.classes_[{np}.argmax(self.predict_proba(X), axis=1)]
         return {np}.mean([model.predict(X) for model in self.estimators_], axis=0)

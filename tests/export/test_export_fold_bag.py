@@ -107,6 +107,21 @@ def test_copy_regresses_exactly_like_the_library(script_class):
     np.testing.assert_array_equal(mine.predict(X), theirs.predict(X))
 
 
+def test_a_bag_of_one_fold_predicts_what_its_model_predicts(script_class):
+    """``n_folds=1`` (the export of a best pipeline fitted on the first fold
+    alone) predicts with that model's own ``predict``, so a classifier
+    without probabilities works too."""
+    from sklearn.svm import LinearSVC
+
+    X, y = _frame_classes()
+    cv = StratifiedKFold(3, shuffle=True, random_state=3)
+    train = next(cv.split(X, y))[0]
+    model = make_pipeline(StandardScaler(), LinearSVC()).fit(X.iloc[train], y[train])
+    for cls in (FoldBag, script_class):
+        bag = cls(make_pipeline(StandardScaler(), LinearSVC()), cv=cv, n_folds=1).fit(X, y)
+        np.testing.assert_array_equal(bag.predict(X), model.predict(X))
+
+
 def test_a_bag_without_a_splitter_says_what_to_pass(script_class):
     X, y = _frame_classes()
     for cls in (FoldBag, script_class):
