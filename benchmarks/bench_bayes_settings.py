@@ -29,6 +29,14 @@ with skopt's. Writes ``benchmarks/results/bayes_encoding.csv`` and the
 table between ``<!-- bayes-encoding:start -->`` and ``<!-- bayes-encoding:end -->``.
 
     python benchmarks/bench_bayes_settings.py --encoding
+
+``--queue`` measures what the optimizer's kept surrogates cost in memory
+(``MODEL_QUEUE``: skopt's default keeps every one, this tree the last): the
+strategy alone, driven like ``--encoding`` in a fresh process per run for
+``--queue-trials``; writes ``benchmarks/results/bayes_queue.csv`` and the
+table between ``<!-- bayes-queue:start -->`` and ``<!-- bayes-queue:end -->``.
+
+    python benchmarks/bench_bayes_settings.py --queue --seeds 0,1,2
 """
 
 from __future__ import annotations
@@ -117,20 +125,9 @@ ENC_START, ENC_END = "<!-- bayes-encoding:start -->", "<!-- bayes-encoding:end -
 
 def _drive(space, seed: int, n: int) -> tuple[list, float]:
     """Proposals of a seeded strategy told fixed scores, and its own seconds."""
-    import time
-    import zlib
-
-    from skautoml.records import Trial
-    from skautoml.strategies import BayesStrategy
-
-    t0 = time.perf_counter()
-    strat, seen = BayesStrategy(space, seed), []
-    for number in range(n):
-        (proposal,) = strat.ask(1)
-        seen.append(proposal.candidate)
-        score = (zlib.crc32(repr(proposal.candidate).encode()) % 1000) / 1000
-        strat.tell([Trial(number, proposal.candidate, "ok", (score,))])
-    return seen, time.perf_counter() - t0
+    seen = []
+    strat, seconds = _drive_strategy(space, seed, n, seen)
+    return seen, seconds
 
 
 #: the strategy's parts, from scikit-optimize's own to this tree's
@@ -237,6 +234,91 @@ def encoding_markdown(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+QUEUE_START, QUEUE_END = "<!-- bayes-queue:start -->", "<!-- bayes-queue:end -->"
+
+
+def _queue_child(spec: str) -> int:
+    """Drive the strategy alone (as ``--encoding`` does) in a fresh process
+    with ``MODEL_QUEUE`` set; print the fitted surrogates it keeps, pickled,
+    and what the driving added to the process's RSS, in MB."""
+    import pickle
+
+    import psutil
+
+    import skautoml.strategies._bayes as bayes
+    from skautoml.space import BuildContext, make_space
+
+    args = json.loads(spec)
+    bayes.MODEL_QUEUE = args["queue"]
+    space = make_space("classical", BuildContext(n_samples=426, n_features=30, n_classes=2))
+    _drive(space, 0, 1)  # imports and first allocations outside the measure
+    before = psutil.Process().memory_info().rss
+    strat, seconds = _drive_strategy(space, args["seed"], args["trials"])
+    after = psutil.Process().memory_info().rss
+    kept = len(pickle.dumps(strat._optimizer.models)) / 2**20
+    row = {**args, "kept_mb": round(kept, 2), "rss_growth_mb": round((after - before) / 2**20, 1)}
+    print(json.dumps({**row, "seconds": round(seconds, 2)}), flush=True)
+    return 0
+
+
+def _drive_strategy(space, seed: int, n: int, seen=None):
+    """A seeded strategy told ``n`` fixed scores (a hash of each candidate),
+    and its seconds; the proposals are appended to ``seen``."""
+    import time
+    import zlib
+
+    from skautoml.records import Trial
+    from skautoml.strategies import BayesStrategy
+
+    t0 = time.perf_counter()
+    strat = BayesStrategy(space, seed)
+    for number in range(n):
+        (proposal,) = strat.ask(1)
+        if seen is not None:
+            seen.append(proposal.candidate)
+        score = (zlib.crc32(repr(proposal.candidate).encode()) % 1000) / 1000
+        strat.tell([Trial(number, proposal.candidate, "ok", (score,))])
+    return strat, time.perf_counter() - t0
+
+
+def queue_rows(seeds: list[int], trials: list[int]) -> list[dict]:
+    """Every trial count and seed with skopt's default queue and with this tree's."""
+    rows = []
+    for n in trials:
+        for seed in seeds:
+            for queue in (None, 1):
+                spec = json.dumps({"trials": n, "seed": seed, "queue": queue})
+                cmd = [sys.executable, __file__, "--_queue", spec]
+                done = subprocess.run(cmd, capture_output=True, text=True, check=True)
+                rows.append(json.loads(done.stdout.strip().splitlines()[-1]))
+                print(json.dumps(rows[-1]), flush=True)
+    return rows
+
+
+def queue_markdown(rows: list[dict], command: str) -> str:
+    lines = [
+        "The Bayesian strategy alone (the `classical` space, fixed scores, as "
+        "`--encoding`), in a fresh process per run: the fitted surrogates the "
+        "optimizer keeps, pickled, and what driving it added to the process's "
+        f"RSS; mean over seeds (`{command}`).",
+        "",
+        "| trials | kept, all (MB) | kept, last only (MB) | RSS growth, all (MB) "
+        "| RSS growth, last only (MB) |",
+        "|---|---|---|---|---|",
+    ]
+    for n in dict.fromkeys(r["trials"] for r in rows):
+
+        def mean(key, queue, n=n):
+            values = [r[key] for r in rows if r["trials"] == n and r["queue"] == queue]
+            return sum(values) / len(values)
+
+        lines.append(
+            f"| {n} | {mean('kept_mb', None):.1f} | {mean('kept_mb', 1):.2f} "
+            f"| {mean('rss_growth_mb', None):.0f} | {mean('rss_growth_mb', 1):.0f} |"
+        )
+    return "\n".join(lines)
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -251,9 +333,25 @@ def main(argv=None) -> int:
     p.add_argument("--_child", help=argparse.SUPPRESS)
     p.add_argument("--encoding", action="store_true", help="time the one-hot encoders")
     p.add_argument("--encoding-trials", default="25,50,80,200")
+    p.add_argument("--queue", action="store_true", help="memory of the kept surrogates")
+    p.add_argument("--queue-trials", default="100,200,300")
+    p.add_argument("--_queue", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args._child:
         return _child(args._child)
+    if args._queue:
+        return _queue_child(args._queue)
+    if args.queue:
+        seeds = [int(s) for s in args.seeds.split(",")]
+        rows = queue_rows(seeds, [int(n) for n in args.queue_trials.split(",")])
+        with open(HERE / "results" / "bayes_queue.csv", "w", newline="") as fh:
+            writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+            writer.writeheader()
+            writer.writerows(rows)
+        command = "python benchmarks/bench_bayes_settings.py " + " ".join(argv or sys.argv[1:])
+        block = f"{QUEUE_START}\n{queue_markdown(rows, command.strip())}\n{QUEUE_END}"
+        write_section(block, QUEUE_START, QUEUE_END, "Bayesian search: cost against quality")
+        return 0
     if args.encoding:
         seeds = [int(s) for s in args.seeds.split(",")]
         rows = encoding_rows(seeds, [int(n) for n in args.encoding_trials.split(",")])

@@ -277,6 +277,10 @@ N_POINTS = 1000
 #: start each kernel fit from the hyperparameters of the last one (a warm
 #: start) instead of from the kernel's initial values
 WARM_START = True
+#: fitted surrogates the optimizer keeps. skopt keeps every one by default
+#: (``None``), each with its n x n matrices: 48 MB after 200 tells, growing
+#: with the cube of the trials; only the last is read (the warm start)
+MODEL_QUEUE = 1
 
 
 class _Space(Space):
@@ -332,6 +336,7 @@ class _Optimizer(Optimizer):
             acq_optimizer_kwargs=self.acq_optimizer_kwargs,
             space_constraint=self.space.constraint,
             random_state=random_state,
+            model_queue_size=self.max_model_queue_size,
         )
         optimizer._initial_samples = self._initial_samples
         if hasattr(self, "gains_"):
@@ -404,6 +409,7 @@ class BayesStrategy(Strategy):
             acq_optimizer="sampling",
             acq_optimizer_kwargs={"n_points": N_POINTS},
             random_state=self.seed,
+            model_queue_size=MODEL_QUEUE,
         )
         self._worst = math.inf
         self._best_seen = -math.inf

@@ -171,6 +171,20 @@ def test_surrogate_reuses_a_prediction_only_for_the_same_points():
     assert refit is not first and not np.array_equal(refit[0], first[0])
 
 
+def test_only_the_last_surrogate_is_kept_and_proposals_do_not_change(monkeypatch):
+    """skopt keeps every fitted surrogate unless told otherwise (n x n
+    matrices each); the strategy keeps the last, which is all it reads."""
+    space = make_space("classical", CTX)
+    strat = BayesStrategy(space, 0)
+    for number in range(20):
+        (proposal,) = strat.ask(1)
+        strat.tell([Trial(number, proposal.candidate, "ok", ((number % 7) / 7,))])
+    assert len(strat._optimizer.models) == 1
+    kept = _drive(space, 30)
+    monkeypatch.setattr(bayes, "MODEL_QUEUE", None)  # skopt's default: keep all
+    assert _drive(space, 30) == kept
+
+
 def test_warm_start_begins_each_kernel_fit_where_the_last_ended(monkeypatch):
     space = make_space("classical", CTX)
     assert bayes.WARM_START
