@@ -14,7 +14,8 @@ Quality is the search's own objective (the CV score), not a test split.
         --trials 40 --tag bayes-warm --out benchmarks/results/bayes_warm.csv
 
 A setting is ``restarts:points`` (cold kernel fits, as before the warm start
-existed) or ``restarts:points:warm``/``:cold``.
+existed) or ``restarts:points:warm``/``:cold``, optionally with ``:N``: the
+surrogate fitted on at most N told points (``GP_MAX_POINTS``).
 
 Writes ``benchmarks/results/bayes_settings.csv`` (``--out``) and the table
 between ``<!-- bayes:start -->`` and ``<!-- bayes:end -->`` (``--tag``) in
@@ -52,7 +53,17 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from bench_field import write_section  # noqa: E402
 
-FIELDS = ["dataset", "seed", "restarts", "points", "warm", "best_cv", "strategy_s", "trials"]
+FIELDS = [
+    "dataset",
+    "seed",
+    "restarts",
+    "points",
+    "warm",
+    "cap",
+    "best_cv",
+    "strategy_s",
+    "trials",
+]
 
 
 def _child(spec: str) -> int:
@@ -67,6 +78,7 @@ def _child(spec: str) -> int:
     args = json.loads(spec)
     bayes.N_RESTARTS, bayes.N_POINTS = args["restarts"], args["points"]
     bayes.WARM_START = bool(args["warm"])
+    bayes.GP_MAX_POINTS = args.get("cap")
     X, y = DATASETS[args["dataset"]]()  # scikit-learn's sets, and pima, credit
     clf = AutoFineTuneClassifier(
         search="bayes",
@@ -85,8 +97,19 @@ def _child(spec: str) -> int:
     return 0
 
 
+def _parse_setting(text: str) -> tuple:
+    """``restarts:points[:warm|cold[:cap]]`` -> (restarts, points, warm, cap or "")."""
+    parts = text.split(":")
+    warm = parts[2] if len(parts) > 2 else "cold"
+    cap = parts[3] if len(parts) > 3 else ""
+    return parts[0], parts[1], warm, cap
+
+
 def _setting(row: dict) -> tuple:
     warm = "warm" if str(row.get("warm", "0")) in ("1", "True") else "cold"
+    cap = row.get("cap")
+    if cap not in (None, ""):  # the surrogate fitted on at most cap points
+        warm = f"{warm} : {int(cap)} points"
     return (int(row["restarts"]), int(row["points"]), warm)
 
 
@@ -98,8 +121,9 @@ def markdown(rows: list[dict], command: str) -> str:
         f"Bayesian search, {trials} trials, `cv=3`, the `classical` preset, on {datasets}; "
         f"best CV score and the strategy's own seconds per run (`{command}`).",
         "",
-        "| setting (restarts : points : kernel fit) | runs | mean best CV | mean strategy s | "
-        "strategy s / first setting | best CV equal to first setting's (4 decimals) |",
+        "| setting (restarts : points : kernel fit [: fitted on]) | runs | mean best CV "
+        "| mean strategy s | strategy s / first setting "
+        "| best CV equal to first setting's (4 decimals) |",
         "|---|---|---|---|---|---|",
     ]
     first = {(r["dataset"], r["seed"]): r for r in rows if _setting(r) == settings[0]}
@@ -367,12 +391,13 @@ def main(argv=None) -> int:
         rows = [json.loads(line) for line in lines if line.startswith("{")]
     else:
         rows = []
-        settings = [(s.split(":") + ["cold"])[:3] for s in args.settings.split(",")]
+        settings = [_parse_setting(s) for s in args.settings.split(",")]
         for dataset in args.datasets.split(","):
             for seed in [int(s) for s in args.seeds.split(",")]:
-                for restarts, points, warm in settings:
+                for restarts, points, warm, cap in settings:
                     spec = {"dataset": dataset, "seed": seed, "restarts": int(restarts)}
                     spec.update(points=int(points), warm=int(warm == "warm"), trials=args.trials)
+                    spec["cap"] = int(cap) if cap else None
                     cmd = [sys.executable, __file__, "--_child", json.dumps(spec)]
                     done = subprocess.run(cmd, capture_output=True, text=True, check=True)
                     row = json.loads(done.stdout.strip().splitlines()[-1])

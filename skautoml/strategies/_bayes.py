@@ -102,7 +102,7 @@ class _Surrogate(GaussianProcessRegressor):
 
     def fit(self, X, y):
         self._last = None
-        return super().fit(X, y)
+        return super().fit(*_subset(X, y, GP_MAX_POINTS))
 
     def __getstate__(self):
         state = super().__getstate__()
@@ -192,6 +192,18 @@ class _Surrogate(GaussianProcessRegressor):
         return log_likelihood, gradient.sum(axis=-1)
 
 
+def _subset(X, y, cap):
+    """The rows the surrogate is fitted on: all of them up to ``cap``, else
+    the best half by loss and the most recent of the others, in told order."""
+    y = np.asarray(y)
+    if cap is None or len(y) <= cap:
+        return X, y
+    best = np.argsort(y, kind="stable")[: cap // 2]
+    others = np.setdiff1d(np.arange(len(y)), best)
+    keep = np.union1d(best, others[len(others) - (cap - len(best)) :])
+    return np.asarray(X)[keep], y[keep]
+
+
 def _warm_kernel(model):
     """The strategy's kernel, at the hyperparameters ``model`` fitted (None if not ours).
 
@@ -277,6 +289,9 @@ N_POINTS = 1000
 #: start each kernel fit from the hyperparameters of the last one (a warm
 #: start) instead of from the kernel's initial values
 WARM_START = True
+#: past this many told points, the surrogate is fitted on that many (the
+#: best half and the most recent others, :func:`_subset`); ``None``: all
+GP_MAX_POINTS = None
 #: fitted surrogates the optimizer keeps. skopt keeps every one by default
 #: (``None``), each with its n x n matrices: 48 MB after 200 tells, growing
 #: with the cube of the trials; only the last is read (the warm start)

@@ -185,6 +185,32 @@ def test_only_the_last_surrogate_is_kept_and_proposals_do_not_change(monkeypatch
     assert _drive(space, 30) == kept
 
 
+def test_past_the_cap_the_surrogate_sees_the_best_half_and_the_most_recent():
+    X = np.arange(10, dtype=float).reshape(-1, 1)
+    y = np.array([5.0, 0.1, 9.0, 0.3, 8.0, 7.0, 0.2, 6.0, 4.0, 3.0])
+    same_X, same_y = bayes._subset(X, y, None)
+    assert same_X is X and np.array_equal(same_y, y)
+    assert bayes._subset(X, y, 10)[0] is X  # at the cap: all of them
+    sub_X, sub_y = bayes._subset(X, y, 6)
+    # the 3 lowest losses (rows 1, 6, 3) and the 3 most recent others (7, 8, 9)
+    assert sub_X.ravel().tolist() == [1, 3, 6, 7, 8, 9]
+    np.testing.assert_array_equal(sub_y, y[[1, 3, 6, 7, 8, 9]])
+
+
+def test_a_capped_surrogate_is_fitted_on_the_cap_and_still_proposes(monkeypatch):
+    monkeypatch.setattr(bayes, "GP_MAX_POINTS", 12)
+    space = make_space("classical", CTX)
+    strat = BayesStrategy(space, 0)
+    seen = set()
+    for number in range(25):
+        (proposal,) = strat.ask(1)
+        seen.add(proposal.candidate)
+        strat.tell([Trial(number, proposal.candidate, "ok", ((number % 7) / 7,))])
+    assert len(strat._optimizer.Xi) == 25  # every point told
+    assert strat._optimizer.models[-1].X_train_.shape[0] == 12
+    assert len(seen) > 20  # proposals keep moving
+
+
 def test_warm_start_begins_each_kernel_fit_where_the_last_ended(monkeypatch):
     space = make_space("classical", CTX)
     assert bayes.WARM_START
