@@ -343,6 +343,15 @@ def queue_markdown(rows: list[dict], command: str) -> str:
     return "\n".join(lines)
 
 
+def _write(rows: list[dict], csv_name: str, table: str, start: str, end: str) -> None:
+    """``rows`` to ``benchmarks/results/csv_name``; ``table`` to the doc between the markers."""
+    with open(HERE / "results" / csv_name, "w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    write_section(f"{start}\n{table}\n{end}", start, end, "Bayesian search: cost against quality")
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -368,23 +377,14 @@ def main(argv=None) -> int:
     if args.queue:
         seeds = [int(s) for s in args.seeds.split(",")]
         rows = queue_rows(seeds, [int(n) for n in args.queue_trials.split(",")])
-        with open(HERE / "results" / "bayes_queue.csv", "w", newline="") as fh:
-            writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
-            writer.writeheader()
-            writer.writerows(rows)
         command = "python benchmarks/bench_bayes_settings.py " + " ".join(argv or sys.argv[1:])
-        block = f"{QUEUE_START}\n{queue_markdown(rows, command.strip())}\n{QUEUE_END}"
-        write_section(block, QUEUE_START, QUEUE_END, "Bayesian search: cost against quality")
+        table = queue_markdown(rows, command.strip())
+        _write(rows, "bayes_queue.csv", table, QUEUE_START, QUEUE_END)
         return 0
     if args.encoding:
         seeds = [int(s) for s in args.seeds.split(",")]
         rows = encoding_rows(seeds, [int(n) for n in args.encoding_trials.split(",")])
-        with open(HERE / "results" / "bayes_encoding.csv", "w", newline="") as fh:
-            writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
-            writer.writeheader()
-            writer.writerows(rows)
-        block = f"{ENC_START}\n{encoding_markdown(rows)}\n{ENC_END}"
-        write_section(block, ENC_START, ENC_END, "Bayesian search: cost against quality")
+        _write(rows, "bayes_encoding.csv", encoding_markdown(rows), ENC_START, ENC_END)
         return 0
     if args.from_jsonl:
         lines = Path(args.from_jsonl).read_text(encoding="utf-8").splitlines()

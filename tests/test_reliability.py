@@ -200,15 +200,22 @@ def test_ctrl_c_keeps_the_best_so_far_and_leaves_nothing(small_data):
     assert leftovers() == ([], [])
 
 
-def test_a_refit_that_overruns_falls_back_on_the_first_fold_model(small_data):
-    X, y = small_data
-    space = {"scaler": ["passthrough"], "transformer": ["passthrough"]}
+def _first_fold_fit(X, y, scaler):
+    """A fit whose one candidate hangs when refit on all rows: the estimator
+    falls back on its first-fold model (checked here)."""
+    space = {"scaler": [scaler], "transformer": ["passthrough"]}
     space["classifier"] = ["test_slow_refit"]
     clf = est(max_trials=1, time_budget=20, trial_time_limit=15, search_space=space)
     with pytest.warns(SearchWarning, match="first CV fold"):
         clf.fit(X, y)
+    assert clf.search_report_["refit_source"] == "first_fold"
+    return clf
+
+
+def test_a_refit_that_overruns_falls_back_on_the_first_fold_model(small_data):
+    X, y = small_data
+    clf = _first_fold_fit(X, y, scaler="passthrough")
     report = clf.search_report_
-    assert report["refit_source"] == "first_fold"
     assert report["total_seconds"] < 20 + 3  # the budget holds: no refit outside it
     model = clf.best_pipeline_[-1]
     assert model.__class__.__name__ == "SlowOnAllRows"
@@ -224,12 +231,7 @@ def test_the_first_fold_fallback_holds_no_trace_of_the_search(small_data):
     # first-fold model the user gets must not point there, so it pickles and
     # exports like any refit pipeline
     X, y = small_data
-    space = {"scaler": ["standard_scaler"], "transformer": ["passthrough"]}
-    space["classifier"] = ["test_slow_refit"]
-    clf = est(max_trials=1, time_budget=20, trial_time_limit=15, search_space=space)
-    with pytest.warns(SearchWarning, match="first CV fold"):
-        clf.fit(X, y)
-    assert clf.search_report_["refit_source"] == "first_fold"
+    clf = _first_fold_fit(X, y, scaler="standard_scaler")
     assert len(clf.best_pipeline_.steps) == 2
     assert clf.best_pipeline_.memory is None
     again = pickle.loads(pickle.dumps(clf))
@@ -245,12 +247,7 @@ def test_the_first_fold_fallback_exports_a_script_that_predicts_the_same(small_d
     import importlib.util
 
     X, y = small_data
-    space = {"scaler": ["standard_scaler"], "transformer": ["passthrough"]}
-    space["classifier"] = ["test_slow_refit"]
-    clf = est(max_trials=1, time_budget=20, trial_time_limit=15, search_space=space)
-    with pytest.warns(SearchWarning, match="first CV fold"):
-        clf.fit(X, y)
-    assert clf.search_report_["refit_source"] == "first_fold"
+    clf = _first_fold_fit(X, y, scaler="standard_scaler")
     path = tmp_path / "first_fold.py"
     source = clf.export(path)
     assert "FoldBag(" in source and "n_folds=1" in source
