@@ -195,9 +195,9 @@ class _Surrogate(GaussianProcessRegressor):
 def _subset(X, y, cap):
     """The rows the surrogate is fitted on: all of them up to ``cap``, else
     the best half by loss and the most recent of the others, in told order."""
-    y = np.asarray(y)
     if cap is None or len(y) <= cap:
         return X, y
+    y = np.asarray(y)
     best = np.argsort(y, kind="stable")[: cap // 2]
     others = np.setdiff1d(np.arange(len(y)), best)
     keep = np.union1d(best, others[len(others) - (cap - len(best)) :])
