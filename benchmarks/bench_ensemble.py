@@ -19,12 +19,22 @@ the field run (the default)
     targets to ``docs/benchmarks.md`` between ``<!-- ensembles:start -->`` and
     ``<!-- ensembles:end -->``.
 
+``--check-splits``
+    skautoml's defaults against scikit-learn's default logistic regression on
+    several 75/25 splits (``--splits``, ``random_state`` of each; 0 is the
+    reported split) of ``--datasets``, seeds ``--seeds``: how much of a gap on
+    the reported split is that split's draw. Rows go to
+    ``benchmarks/results/split_check.csv``, the table to the doc between
+    ``<!-- split-check:start -->`` and ``<!-- split-check:end -->``. Nothing is
+    chosen from it.
+
 ``--jobs 2`` runs two runs at a time; every run (skautoml and peers alike) is
 then given one core (``n_jobs=1``, one BLAS thread). The doc says which.
 
     bash benchmarks/setup_peers.sh                       # FLAML and TPOT venvs
     .venv/bin/python benchmarks/bench_ensemble.py --choose-default --jobs 2
     .venv/bin/python benchmarks/bench_ensemble.py --jobs 2
+    .venv/bin/python benchmarks/bench_ensemble.py --check-splits --datasets pima --jobs 2
 """
 
 from __future__ import annotations
@@ -51,6 +61,8 @@ CV_OUT = HERE / "results" / "cv_choice.csv"
 START, END = "<!-- ensembles:start -->", "<!-- ensembles:end -->"
 SIZES_START, SIZES_END = "<!-- ensemble-sizes:start -->", "<!-- ensemble-sizes:end -->"
 CV_START, CV_END = "<!-- cv-choice:start -->", "<!-- cv-choice:end -->"
+SPLITS_OUT = HERE / "results" / "split_check.csv"
+SPLITS_START, SPLITS_END = "<!-- split-check:start -->", "<!-- split-check:end -->"
 TOOLS = [
     "skautoml-bayes",
     "skautoml-bayes-ens1",
@@ -89,7 +101,8 @@ def _dev_child(spec: str) -> int:
     args = json.loads(spec)
     X, y = LOADERS[args["dataset"]]()
     X = np.asarray(X, dtype=float)
-    X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.25, stratify=y, random_state=1)
+    split = args.get("split", 1)  # the development split unless told
+    X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.25, stratify=y, random_state=split)
     params = dict(args["params"])
     if isinstance(params.get("cv"), str):  # "3x2": 3 folds, repeated twice
         from sklearn.model_selection import RepeatedStratifiedKFold
@@ -103,7 +116,14 @@ def _dev_child(spec: str) -> int:
         warnings.simplefilter("ignore")
         clf.fit(X_tr, y_tr)
         accuracy = float(np.mean(clf.predict(X_te) == y_te))
-    print(json.dumps({"test_accuracy": accuracy, "members": len(clf.ensemble_)}), flush=True)
+    out = {"test_accuracy": accuracy, "members": len(clf.ensemble_)}
+    if args.get("reference"):  # the peer skautoml misses on pima, on the same split
+        from sklearn.linear_model import LogisticRegression
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            out["logreg"] = float(LogisticRegression().fit(X_tr, y_tr).score(X_te, y_te))
+    print(json.dumps(out), flush=True)
     return 0
 
 
@@ -114,20 +134,67 @@ def _dev_rows(args, name: str, values: list) -> list[dict]:
 
     def run(item):
         ds, seed, value = item
-        spec = json.dumps(
-            {"dataset": ds, "seed": seed, "params": {name: value}, "budget": args.dev_budget}
-        )
-        cmd = [sys.executable, str(Path(__file__)), "--_dev", spec]
-        out = subprocess.run(
-            cmd, capture_output=True, text=True, env={**os.environ, **_ONE_CORE}, cwd=ROOT
-        )
-        lines = [ln for ln in out.stdout.splitlines() if ln.startswith("{")]
-        result = json.loads(lines[-1]) if lines else {"test_accuracy": math.nan, "members": 0}
-        row = {"dataset": ds, "seed": seed, name: value, **result}
-        print(json.dumps(row), flush=True)
-        return row
+        spec = {"dataset": ds, "seed": seed, "params": {name: value}, "budget": args.dev_budget}
+        return {"dataset": ds, "seed": seed, name: value, **_dev_run(spec)}
 
     return list(_run_grid(items, args.jobs, run))
+
+
+def _dev_run(spec: dict) -> dict:
+    """One :func:`_dev_child` fit in a subprocess with one core; its printed result."""
+    cmd = [sys.executable, str(Path(__file__)), "--_dev", json.dumps(spec)]
+    out = subprocess.run(
+        cmd, capture_output=True, text=True, env={**os.environ, **_ONE_CORE}, cwd=ROOT
+    )
+    lines = [ln for ln in out.stdout.splitlines() if ln.startswith("{")]
+    result = json.loads(lines[-1]) if lines else {"test_accuracy": math.nan, "members": 0}
+    print(json.dumps({**spec, **result}), flush=True)
+    return result
+
+
+def check_splits(args) -> None:
+    """skautoml (the defaults, ``--budget`` s) against scikit-learn's default
+    logistic regression on several 75/25 splits (``--splits``) of
+    ``--datasets``: how much of the reported split's gap is that split's draw.
+    Nothing is chosen from it."""
+    items = [
+        (ds, split, seed) for ds in args.datasets for split in args.splits for seed in args.seeds
+    ]
+
+    def run(item):
+        ds, split, seed = item
+        spec = {"dataset": ds, "seed": seed, "params": {}, "budget": args.budget}
+        spec.update(split=split, reference=True)
+        return {"dataset": ds, "split": split, "seed": seed, **_dev_run(spec)}
+
+    rows = list(_run_grid(items, args.jobs, run))
+    fields = ["dataset", "split", "seed", "test_accuracy", "logreg", "members"]
+    field.write_csv(SPLITS_OUT, rows, fields)
+    lines = [
+        SPLITS_START,
+        f"skautoml's defaults ({args.budget} s, seeds {', '.join(map(str, args.seeds))}, one "
+        f"core each, {args.jobs} at a time) against scikit-learn's default `LogisticRegression` on "
+        f"stratified 75/25 splits with `random_state` {', '.join(map(str, args.splits))} (0 is "
+        "the reported split). Command: `.venv/bin/python benchmarks/bench_ensemble.py "
+        f"--check-splits --datasets {','.join(args.datasets)} --splits "
+        f"{','.join(map(str, args.splits))} --seeds {','.join(map(str, args.seeds))} "
+        f"--jobs {args.jobs}`; rows: `benchmarks/results/split_check.csv`.",
+        "",
+        "| data set | split | skautoml (mean over seeds) | logreg | skautoml - logreg |",
+        "|---|---|---|---|---|",
+    ]
+    for ds in args.datasets:
+        means = []
+        for split in args.splits:
+            mine = [r for r in rows if r["dataset"] == ds and r["split"] == split]
+            ours = _mean([r["test_accuracy"] for r in mine])
+            ref = _mean([r.get("logreg", math.nan) for r in mine])
+            means.append((ours, ref))
+            lines.append(f"| {ds} | {split} | {ours:.4f} | {ref:.4f} | {_points(ours - ref)} |")
+        ours, ref = _mean([m[0] for m in means]), _mean([m[1] for m in means])
+        lines.append(f"| {ds} | **mean** | {ours:.4f} | {ref:.4f} | {_points(ours - ref)} |")
+    lines.append(SPLITS_END)
+    field.write_section("\n".join(lines), SPLITS_START, SPLITS_END, "Ensembles of trials")
 
 
 def _dev_table(args, rows, name: str, values: list, command: str, header=None) -> tuple:
@@ -363,6 +430,10 @@ def main(argv=None) -> int:
         "at seed 0 in the field benchmark)",
     )
     p.add_argument("--doc-only", action="store_true")
+    p.add_argument(
+        "--check-splits", action="store_true", help="skautoml against logreg on several splits"
+    )
+    p.add_argument("--splits", default="0,1,2,3,4", help="random_state of each 75/25 split")
     p.add_argument("--_dev", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args._dev:
@@ -374,11 +445,14 @@ def main(argv=None) -> int:
     args.datasets = args.datasets.split(",")
     args.seeds = [int(s) for s in args.seeds.split(",")]
     args.skip = {s for s in args.skip.split(",") if s}
+    args.splits = [int(s) for s in args.splits.split(",")]
     started = time.time()
     if args.choose_default:
         choose_default(args)
     elif args.choose_cv:
         choose_cv(args)
+    elif args.check_splits:
+        check_splits(args)
     elif args.doc_only:
         write_doc(field.read_csv(OUT), args)
     else:
