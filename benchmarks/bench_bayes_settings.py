@@ -150,7 +150,7 @@ ENC_START, ENC_END = "<!-- bayes-encoding:start -->", "<!-- bayes-encoding:end -
 def _drive(space, seed: int, n: int) -> tuple[list, float]:
     """Proposals of a seeded strategy told fixed scores, and its own seconds."""
     seen = []
-    strat, seconds = _drive_strategy(space, seed, n, seen)
+    _, seconds = _drive_strategy(space, seed, n, seen)
     return seen, seconds
 
 
